@@ -1,0 +1,9 @@
+/** Tests run against a real Temporal dev server; one server per test file, files one after another. */
+module.exports = {
+  preset: 'ts-jest',
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  testTimeout: 120000,
+  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+};

@@ -1,0 +1,58 @@
+import { heartbeat } from '@temporalio/activity';
+import type { Connections } from './connections';
+import type { SyncCounts } from './prefix-sync/counts';
+import { reconcilePrefixes } from './prefix-sync/reconcile';
+import { requireSyncEnabled } from './settings';
+
+export interface FullSyncStart {
+  netboxVersion: string;
+  /** Prefixes in NetBox regardless of the role filter (null when NetBox does not count). */
+  totalPrefixes: number | null;
+}
+
+export interface PrefixPageInput {
+  instanceId: number;
+  /** The page starts after this prefix id. */
+  afterId: number;
+  pageSize: number;
+}
+
+export interface PrefixPageResult {
+  counts: SyncCounts;
+  lastId: number;
+  done: boolean;
+}
+
+export function createFullSyncActivities(c: Connections) {
+  return {
+    /** Checks the instance can sync, and reads NetBox's version and prefix count for the report. */
+    async beginFullSync(input: { instanceId: number }): Promise<FullSyncStart> {
+      const instance = await c.instances.requireById(input.instanceId);
+      requireSyncEnabled(instance, 'a full sync');
+      const netbox = await c.netboxFor(instance);
+      const status = await netbox.status();
+      await c.instances.setNetBoxVersion(instance.id, status.version);
+      return { netboxVersion: status.version, totalPrefixes: await netbox.countPrefixes() };
+    },
+
+    /**
+     * Fetches one page of prefixes and applies the whole page in one transaction. The role filter goes to
+     * NetBox as `role_id` (and is checked again here). Safe to repeat: a retried page finds its blocks present.
+     */
+    async syncPrefixPage(input: PrefixPageInput): Promise<PrefixPageResult> {
+      const instance = await c.instances.requireById(input.instanceId);
+      requireSyncEnabled(instance, 'a full sync');
+      const netbox = await c.netboxFor(instance);
+      const page = await netbox.prefixesAfter(input.afterId, input.pageSize, instance.roleFilter);
+      heartbeat(page.lastId);
+      const counts = await c.inSyncUnit((unit) =>
+        reconcilePrefixes(
+          unit,
+          page.prefixes.map((p) => ({ prefixId: p.id, prefix: p })),
+          { instanceId: instance.id, roleFilter: instance.roleFilter, mode: 'additive' },
+        ),
+      );
+      return { counts, lastId: page.lastId, done: page.done };
+    },
+  };
+}

@@ -1,0 +1,159 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { loadConfig } from '../activities/store/config';
+import type { FullSyncReport } from '../workflows/importNetworkSitePrefixesFullSync';
+import { PrefixSyncClient } from './prefix-sync-client';
+import { startStack } from './stack';
+
+/**
+ * The operator's command line, a thin layer over the client module (the same calls a settings backend makes).
+ * Every error is printed as one line that says what to do, and exits 1.
+ */
+export function buildCli(): Command {
+  const program = new Command('netbox-prefix-sync')
+    .description('Sync NetBox prefixes into gaiia Network Site IP Blocks')
+    .option('--json', 'print JSON instead of text')
+    .showHelpAfterError();
+
+  const withClient = <A extends unknown[]>(fn: (client: PrefixSyncClient, ...args: A) => Promise<unknown>) =>
+    async (...args: A) => {
+      const client = await PrefixSyncClient.open();
+      try {
+        const out = await fn(client, ...args);
+        if (out !== undefined) print(out, program.opts().json);
+      } finally {
+        await client.close();
+      }
+    };
+
+  program
+    .command('start')
+    .description('run the stack: Temporal dev server (unless TEMPORAL_ADDRESS is set) and the worker, until Ctrl-C')
+    .action(async () => {
+      const stack = await startStack(loadConfig());
+      console.log('stack running; Ctrl-C stops it');
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await stack.stop();
+    });
+
+  const instance = program.command('instance').description('NetBox instances');
+  instance
+    .command('add')
+    .description('add a NetBox instance (the first is named "Default" unless --name is given)')
+    .requiredOption('--url <url>', 'NetBox base URL, e.g. https://netbox.example.com')
+    .option('--name <name>', 'unique instance name')
+    .option('--token <token>', 'API token (or set NETBOX_TOKEN, which keeps it out of the process list)')
+    .action(
+      withClient((client, opts: { url: string; name?: string; token?: string }) =>
+        client.addInstance({ name: opts.name, baseUrl: opts.url, token: opts.token ?? process.env.NETBOX_TOKEN ?? '' }),
+      ),
+    );
+  instance
+    .command('update <name>')
+    .description('change an instance; a blank or missing token keeps the current one')
+    .option('--new-name <name>')
+    .option('--url <url>')
+    .option('--token <token>')
+    .action(
+      withClient((client, name: string, opts: { newName?: string; url?: string; token?: string }) =>
+        client.updateInstance(name, { name: opts.newName, baseUrl: opts.url, token: opts.token }),
+      ),
+    );
+  instance.command('list').description('list instances (tokens are never shown)').action(withClient((client) => client.listInstances()));
+
+  const sync = program.command('sync').description('prefix sync settings and full sync');
+  sync
+    .command('enable')
+    .requiredOption('--instance <name>')
+    .option('--roles <ids>', 'comma-separated NetBox IPAM role ids to sync, or "none" for no filter', parseRoles)
+    .action(withClient((client, opts: { instance: string; roles?: number[] }) => client.setPrefixSync(opts.instance, true, opts.roles)));
+  sync
+    .command('disable')
+    .requiredOption('--instance <name>')
+    .action(withClient((client, opts: { instance: string }) => client.setPrefixSync(opts.instance, false)));
+  sync
+    .command('roles')
+    .description('set the role filter')
+    .requiredOption('--instance <name>')
+    .requiredOption('--roles <ids>', 'comma-separated NetBox IPAM role ids, or "none"', parseRoles)
+    .action(withClient((client, opts: { instance: string; roles: number[] }) => client.setRoleFilter(opts.instance, opts.roles)));
+  sync
+    .command('full')
+    .description('run a full sync through Temporal and print its report')
+    .requiredOption('--instance <name>')
+    .option('--page-size <n>', 'prefixes per NetBox request (1-1000)', (v) => Number(v))
+    .action(
+      withClient(async (client, opts: { instance: string; pageSize?: number }) => {
+        const report = await client.runFullSync(opts.instance, { pageSize: opts.pageSize });
+        return program.opts().json ? report : formatReport(report);
+      }),
+    );
+
+  const sites = program.command('sites').description("the embedded gaiia target's Network Sites");
+  sites.command('add <names...>').action(withClient(async (client, names: string[]) => Promise.all(names.map((n) => client.addNetworkSite(n)))));
+  sites.command('list').action(withClient((client) => client.listNetworkSites()));
+
+  const blocks = program.command('blocks').description("the embedded gaiia target's IP Blocks");
+  blocks
+    .command('list')
+    .option('--site <name>', 'only this Network Site')
+    .action(
+      withClient(async (client, opts: { site?: string }) => {
+        const all = await client.listIpBlocks();
+        return all.filter((b) => !opts.site || b.networkSiteName === opts.site);
+      }),
+    );
+  blocks
+    .command('add-manual')
+    .description('add a block by hand, as a gaiia user would (the sync never touches it)')
+    .requiredOption('--site <name>')
+    .requiredOption('--block <cidr>')
+    .option('--description <text>', '', '')
+    .action(withClient((client, opts: { site: string; block: string; description: string }) => client.addManualIpBlock(opts.site, opts.block, opts.description)));
+
+  return program;
+}
+
+function parseRoles(value: string): number[] {
+  if (value.trim().toLowerCase() === 'none') return [];
+  const ids = value.split(',').map((v) => Number(v.trim()));
+  if (ids.some((id) => !Number.isInteger(id) || id <= 0)) {
+    throw new InvalidArgumentError('give NetBox IPAM role ids separated by commas (e.g. 1,4), or "none"');
+  }
+  return ids;
+}
+
+export function formatReport(r: FullSyncReport): string {
+  const skipped = Object.entries(r.skipped)
+    .filter(([, n]) => n > 0)
+    .map(([reason, n]) => `    ${reason}: ${n}`);
+  return [
+    `Full sync of '${r.instanceName}' (NetBox ${r.netboxVersion}, ${r.netboxPrefixCount ?? '?'} prefixes, ${r.pages} pages, ${r.runs} run(s))`,
+    `  prefixes looked at: ${r.prefixes}`,
+    `  created: ${r.created}`,
+    `  updated: ${r.updated}`,
+    `  already present: ${r.alreadyPresent}`,
+    `  skipped: ${Object.values(r.skipped).reduce((a, b) => a + b, 0)}`,
+    ...skipped,
+    ...(r.missingNetworkSites.length ? [`  NetBox sites with no Network Site of that exact name: ${r.missingNetworkSites.join(', ')}`] : []),
+    ...r.conflicts.map((c) => `  conflict: prefix ${c.prefixId} ${c.cidr} on '${c.networkSite}' is taken by a block this prefix did not create`),
+  ].join('\n');
+}
+
+function print(value: unknown, json: boolean): void {
+  if (typeof value === 'string') console.log(value);
+  else if (json || !Array.isArray(value)) console.log(JSON.stringify(value, null, 2));
+  else if (value.length === 0) console.log('(none)');
+  else console.table(value);
+}
+
+if (require.main === module) {
+  buildCli()
+    .parseAsync(process.argv)
+    .catch((err: Error) => {
+      console.error(`error: ${err.message}`);
+      process.exit(1);
+    });
+}

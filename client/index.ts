@@ -1,0 +1,5 @@
+// The client module: what a settings backend imports.
+export { PrefixSyncClient, failureMessage } from './prefix-sync-client';
+export type { AddInstanceInput, UpdateInstanceInput, InstanceView } from './prefix-sync-client';
+export type { FullSyncReport } from '../workflows/importNetworkSitePrefixesFullSync';
+export { loadConfig } from '../activities/store/config';

@@ -1,0 +1,61 @@
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { openConnections, type Connections } from '../activities/connections';
+import type { AppConfig } from '../activities/store/config';
+import { createWorker } from '../worker';
+import { startDevServer, type DevServer } from './temporal-server';
+
+export interface RunningStack {
+  temporalAddress: string;
+  /** The Temporal Web UI, when the embedded dev server runs. */
+  uiUrl: string | null;
+  connections: Connections;
+  worker: Worker;
+  /** Stops the worker, then the dev server it started (if any). */
+  stop(): Promise<void>;
+}
+
+let runtimeInstalled = false;
+
+/**
+ * The whole embedded stack in one process: the Temporal dev server (unless TEMPORAL_ADDRESS points at one)
+ * and the worker.
+ */
+export async function startStack(config: AppConfig, log: (line: string) => void = console.log): Promise<RunningStack> {
+  if (!runtimeInstalled) {
+    // The SDK's own logs at WARN: activity and workflow progress is reported by the project, without secrets.
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    runtimeInstalled = true;
+  }
+  let devServer: DevServer | undefined;
+  let address = config.temporal.address;
+  if (!address) {
+    devServer = await startDevServer(config, { log });
+    address = devServer.address;
+    log(`Temporal dev server on ${address}, Web UI at ${devServer.uiUrl} (history kept in ${config.dataDir}/temporal.sqlite)`);
+  } else {
+    log(`using the Temporal at ${address} (TEMPORAL_ADDRESS)`);
+  }
+  try {
+    const connections = await openConnections(config);
+    const connection = await NativeConnection.connect({ address });
+    const worker = await createWorker({ connection, connections });
+    const running = worker.run();
+    running.catch((err) => log(`worker stopped: ${(err as Error).message}`));
+    log(`worker registered on task queue '${config.temporal.taskQueue}' (namespace '${config.temporal.namespace}')`);
+    return {
+      temporalAddress: address,
+      uiUrl: devServer?.uiUrl ?? null,
+      connections,
+      worker,
+      async stop() {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running.catch(() => undefined);
+        await connection.close();
+        await devServer?.stop();
+      },
+    };
+  } catch (err) {
+    await devServer?.stop();
+    throw err;
+  }
+}

@@ -1,0 +1,7 @@
+import { loadConfig } from '../../activities/store/config';
+import { ensureTemporalCli } from '../../client/temporal-server';
+
+/** Installs the pinned temporal CLI once before any test file starts a dev server. */
+export default async function globalSetup(): Promise<void> {
+  process.env.TEMPORAL_CLI_PATH = ensureTemporalCli(loadConfig(), (line) => console.log(line));
+}

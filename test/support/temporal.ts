@@ -1,0 +1,34 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import path from 'node:path';
+import { loadConfig } from '../../activities/store/config';
+import { ensureTemporalCli } from '../../client/temporal-server';
+
+let runtimeInstalled = false;
+
+/** A real `temporal server start-dev` (in memory) from the pinned CLI; one per test file. */
+export async function startTemporal(): Promise<TestWorkflowEnvironment> {
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    runtimeInstalled = true;
+  }
+  const executable = ensureTemporalCli(loadConfig());
+  // The SDK waits only a few seconds for the server; a busy machine can need another try.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await TestWorkflowEnvironment.createLocal({
+        server: { executable: { type: 'existing-path', path: executable }, extraArgs: ['--log-level', 'error'] },
+      });
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
+  }
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** The workflows bundled once per test file. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: path.resolve(__dirname, '../../workflows'), logger: new DefaultLogger('WARN') });
+  return bundle;
+}

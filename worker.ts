@@ -1,0 +1,40 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from './activities';
+import { openConnections, type Connections } from './activities/connections';
+import { loadConfig } from './activities/store/config';
+
+/** The worker: registers every workflow in workflows/ and every activity, bound to the process's connections. */
+export async function createWorker(options: {
+  connection: NativeConnection;
+  connections: Connections;
+  taskQueue?: string;
+  namespace?: string;
+  /** A pre-built workflow bundle (tests share one to save time); otherwise workflows/ is bundled. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}): Promise<Worker> {
+  const { config } = options.connections;
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace ?? config.temporal.namespace,
+    taskQueue: options.taskQueue ?? config.temporal.taskQueue,
+    activities: createActivities(options.connections),
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+  });
+}
+
+/** `npm run worker`: a worker alone, for a deployment where Temporal and the receiver run elsewhere. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const address = config.temporal.address ?? `127.0.0.1:${config.temporal.devServerPort}`;
+  const connection = await NativeConnection.connect({ address });
+  const worker = await createWorker({ connection, connections: await openConnections(config) });
+  console.log(`worker polling task queue '${config.temporal.taskQueue}' on ${address} (namespace '${config.temporal.namespace}')`);
+  await worker.run();
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(`worker stopped: ${(err as Error).message}`);
+    process.exit(1);
+  });
+}

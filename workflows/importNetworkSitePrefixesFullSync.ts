@@ -1,0 +1,90 @@
+import { ApplicationFailure, continueAsNew, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { addCounts, emptyCounts, type SyncCounts } from '../activities/prefix-sync/counts';
+import { instanceNameFrom, PERMANENT_FAILURES } from './input';
+
+const { getNetBoxPrefixSyncSettings, beginFullSync } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes: PERMANENT_FAILURES },
+});
+
+// One page is one NetBox request plus one transaction; the heartbeat lets a lost worker be noticed quickly.
+const { syncPrefixPage } = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20, nonRetryableErrorTypes: PERMANENT_FAILURES },
+});
+
+export interface FullSyncInput {
+  instanceName: string;
+  /** Prefixes per NetBox request (NetBox may cap it lower; nothing is lost either way). */
+  pageSize?: number;
+}
+
+export interface FullSyncReport extends SyncCounts {
+  instanceName: string;
+  netboxVersion: string;
+  /** Prefixes NetBox holds (before the role filter), when NetBox counts them. */
+  netboxPrefixCount: number | null;
+  pages: number;
+  /** Runs of this workflow chained by continue-as-new. */
+  runs: number;
+}
+
+/** Carried across continue-as-new: where the walk is and what it has done so far. */
+export interface FullSyncProgress {
+  instanceId: number;
+  afterId: number;
+  report: FullSyncReport;
+}
+
+const PAGES_PER_RUN = 300;
+
+/**
+ * Full Sync: pages through every prefix of a NetBox instance and creates the IP Blocks that are missing.
+ * Additive (removes nothing) and idempotent; refused while the instance's prefix sync is disabled.
+ * Start it from the Temporal Web UI with `{"instanceName": "Default"}`.
+ */
+export async function importNetworkSitePrefixesFullSync(input: FullSyncInput, progress?: FullSyncProgress): Promise<FullSyncReport> {
+  const instanceName = instanceNameFrom(input);
+  const pageSize = input.pageSize ?? 1000;
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) {
+    throw ApplicationFailure.nonRetryable(`pageSize must be a whole number from 1 to 1000, got ${input.pageSize}`, 'InvalidInputError');
+  }
+
+  if (!progress) {
+    const settings = await getNetBoxPrefixSyncSettings({ instanceName });
+    if (!settings.enabled) {
+      throw ApplicationFailure.nonRetryable(
+        `instance '${instanceName}' has prefix sync disabled; enable it before a full sync (cli: sync enable --instance '${instanceName}')`,
+        'PrefixSyncDisabledError',
+      );
+    }
+    const start = await beginFullSync({ instanceId: settings.instanceId });
+    progress = {
+      instanceId: settings.instanceId,
+      afterId: 0,
+      report: { instanceName, netboxVersion: start.netboxVersion, netboxPrefixCount: start.totalPrefixes, pages: 0, runs: 1, ...emptyCounts() },
+    };
+    log.info('full sync started', { instanceName, netboxVersion: start.netboxVersion, prefixes: start.totalPrefixes });
+  }
+
+  let { afterId, report } = progress;
+  for (let pagesThisRun = 0; ; pagesThisRun++) {
+    if (pagesThisRun >= PAGES_PER_RUN || workflowInfo().continueAsNewSuggested) {
+      // Keeps each run's history small, so a NetBox of any size stays far from Temporal's limits.
+      await continueAsNew<typeof importNetworkSitePrefixesFullSync>(input, {
+        instanceId: progress.instanceId,
+        afterId,
+        report: { ...report, runs: report.runs + 1 },
+      });
+    }
+    const page = await syncPrefixPage({ instanceId: progress.instanceId, afterId, pageSize });
+    const { instanceName: name, netboxVersion, netboxPrefixCount, pages, runs } = report;
+    report = { instanceName: name, netboxVersion, netboxPrefixCount, pages: pages + 1, runs, ...addCounts(report, page.counts) };
+    afterId = page.lastId;
+    if (page.done) break;
+  }
+  log.info('full sync finished', { instanceName, created: report.created, prefixes: report.prefixes });
+  return report;
+}

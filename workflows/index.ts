@@ -1,0 +1,3 @@
+// Every workflow type the worker registers. One file per documented workflow.
+export { importNetworkSitePrefixesFullSync } from './importNetworkSitePrefixesFullSync';
+export { getNetBoxPrefixSyncSettings } from './getNetBoxPrefixSyncSettings';

@@ -92,6 +92,10 @@ export async function startDevServer(
     args.push('--db-filename', dbFile);
   }
   const child = spawn(cli, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // The dev server never outlives the process that started it, however that process ends.
+  const killChild = () => child.kill('SIGKILL');
+  process.once('exit', killChild);
+  child.once('exit', () => process.removeListener('exit', killChild));
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);

@@ -125,6 +125,10 @@ async function syncOne(source: Source, temporalAddress: string): Promise<void> {
   }
 }
 
+// Ctrl-C or a closed pipe: exit through process.exit so the dev server and stand-ins are stopped.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => process.exit(130));
+process.stdout.on('error', () => process.exit(1));
+
 main().catch((err) => {
   console.error(`main job failed: ${(err as Error).message}`);
   process.exit(1);

@@ -100,6 +100,8 @@ export function desiredCustomField(name: (typeof TRACKING_FIELDS)[number]) {
         ? 'gaiia tenant whose prefix sync made this object (managed by netbox-prefix-sync; do not edit)'
         : 'netbox-prefix-sync instance that made this object (managed by netbox-prefix-sync; do not edit)',
     required: false,
+    // NetBox's default (`loose`) makes `cf_gaiia_instance_id=<id>` a case-insensitive "contains" match.
+    filter_logic: 'exact',
   };
 }
 

@@ -8,8 +8,10 @@ import { normalizeRoleFilter, type NetBoxInstance } from '../activities/store/in
 import type { NetBoxRole } from '../activities/netbox/schemas';
 import type { NetBoxConfig, NetBoxHttpRequestInput, NetBoxHttpResponse } from '../activities/settings-backend';
 import type { WebhookRegistrationReport } from '../workflows/createNetBoxPrefixUpdateWebhook';
-import type { FullSyncReport } from '../workflows/importNetworkSitePrefixesFullSync';
+import type { FullSyncInput, FullSyncReport } from '../workflows/importNetworkSitePrefixesFullSync';
 import type { WebhookRemovalReport } from '../workflows/removeNetBoxPrefixUpdateWebhook';
+
+export type FullSyncOptions = Omit<FullSyncInput, 'instanceName'>;
 
 /** How an instance is shown to callers: never a token or a secret. */
 export type InstanceView = Omit<NetBoxInstance, 'hasWebhookSecret'>;
@@ -166,19 +168,19 @@ export class PrefixSyncClient {
   // Full sync
 
   /** Starts a full sync. The workflow id is the instance's, so starting again while one runs joins that run. */
-  async startFullSync(instanceName: string, options: { pageSize?: number } = {}): Promise<WorkflowHandle> {
+  async startFullSync(instanceName: string, options: FullSyncOptions = {}): Promise<WorkflowHandle> {
     const instance = await this.connections.instances.requireByName(instanceName);
     const client = await this.temporalClient();
     return client.workflow.start('importNetworkSitePrefixesFullSync', {
       taskQueue: this.config.temporal.taskQueue,
       workflowId: fullSyncWorkflowId(instance.id),
       workflowIdConflictPolicy: 'USE_EXISTING',
-      args: [{ instanceName: instance.name, ...(options.pageSize ? { pageSize: options.pageSize } : {}) }],
+      args: [{ instanceName: instance.name, ...options }],
     });
   }
 
   /** Runs a full sync and waits for its report; a refused or failed sync throws with the workflow's own message. */
-  async runFullSync(instanceName: string, options: { pageSize?: number } = {}): Promise<FullSyncReport> {
+  async runFullSync(instanceName: string, options: FullSyncOptions = {}): Promise<FullSyncReport> {
     const handle = await this.startFullSync(instanceName, options);
     try {
       return (await handle.result()) as FullSyncReport;

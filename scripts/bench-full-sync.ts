@@ -20,6 +20,7 @@ import { fullSyncWorkflowId, PrefixSyncClient } from '../client/prefix-sync-clie
 import { startDevServer } from '../client/temporal-server';
 import { generateDataset } from '../test/netbox-standin/generate';
 import { startNetBoxStandIn } from '../test/netbox-standin/server';
+import { bundleWorkflows } from './bundle-workflows';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -37,16 +38,18 @@ async function main(): Promise<void> {
     DATABASE_URL: `sqlite:${path.join(dataDir, 'store.sqlite')}`,
     NPS_SECRET_KEY: crypto.randomBytes(32).toString('base64'),
     TEMPORAL_TASK_QUEUE: 'bench-full-sync',
+    LOG_LEVEL: 'WARN',
     TEMPORAL_DEV_PORT: String(17233 + Math.floor(Math.random() * 1000)),
   };
   const config = loadConfig(env);
+  const bundlePath = await bundleWorkflows(path.join(dataDir, 'workflow-bundle.js'));
 
   console.log(`generating a NetBox of ${prefixes} prefixes over ${sites} sites…`);
   const dataset = generateDataset({ prefixes, sites, seed: 42 });
   const netbox = await startNetBoxStandIn({ version: '4.2', dataset });
   const temporal = await startDevServer(config, { dbFile: null, uiPort: 0 });
   const worker = spawn(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '..', 'worker.ts')], {
-    env: { ...env, TEMPORAL_ADDRESS: temporal.address },
+    env: { ...env, TEMPORAL_ADDRESS: temporal.address, WORKFLOW_BUNDLE_PATH: bundlePath },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {

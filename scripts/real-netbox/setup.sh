@@ -86,6 +86,7 @@ DATABASES = {
         'HOST': '$RN_HOST',
         'PORT': '$RN_PG_PORT',
         'CONN_MAX_AGE': 300,
+        'CONN_HEALTH_CHECKS': True,   # survive a DB restart/reset without 500s on reused connections
     }
 }
 REDIS = {
@@ -129,9 +130,14 @@ if [ "$(rn_psql -d postgres -tAc "SELECT 1 FROM pg_roles WHERE rolname='$RN_DB_U
 else
   rn_psql -d postgres -c "ALTER ROLE $RN_DB_USER LOGIN PASSWORD '$DB_PASSWORD'"
 fi
+RESTART_NETBOX=0
 if [ "$RESET_DB" = 1 ] && db_exists; then
+  # NetBox web/worker hold DB connections that the drop kills: stop them, start them again at the end.
+  if rn_pid_alive "$RN_RUN/gunicorn.pid" || rn_pid_alive "$RN_RUN/rqworker.pid"; then
+    RESTART_NETBOX=1
+    bash "$RN_SCRIPT_DIR/stop.sh" --keep-db
+  fi
   rn_log "dropping database $RN_DB_NAME (--reset-db)"
-  # NetBox web/worker hold connections: stop them first when resetting a running instance.
   rn_psql -d postgres -c "DROP DATABASE $RN_DB_NAME WITH (FORCE)"
   redis-cli -h "$RN_HOST" -p "$RN_REDIS_PORT" flushall >/dev/null   # drop queued jobs + cache
 fi
@@ -222,4 +228,8 @@ step_end
 
 rn_log "setup done. Timings:"
 printf '%s\n' "${TIMINGS[@]}" | tee "$RN_LOGS/setup-timings.txt" >&2
-rn_log "next: scripts/real-netbox/start.sh"
+if [ "$RESTART_NETBOX" = 1 ]; then
+  bash "$RN_SCRIPT_DIR/start.sh"
+else
+  rn_log "next: scripts/real-netbox/start.sh"
+fi

@@ -17,7 +17,7 @@ if ! rn_pid_alive "$RN_RUN/gunicorn.pid"; then
   rn_log "starting gunicorn on $RN_HOST:$RN_PORT"
   # 2 cores: 2 workers x 4 threads is plenty for tests.
   "$RN_VENV/bin/gunicorn" netbox.wsgi --bind "$RN_HOST:$RN_PORT" --workers "${REAL_NETBOX_WORKERS:-2}" \
-    --threads 4 --timeout 120 --daemon --pid "$RN_RUN/gunicorn.pid" \
+    --threads 4 --timeout 120 --preload --daemon --pid "$RN_RUN/gunicorn.pid" \
     --access-logfile "$RN_LOGS/gunicorn-access.log" --error-logfile "$RN_LOGS/gunicorn.log" \
     --capture-output
 fi

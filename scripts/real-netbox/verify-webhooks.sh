@@ -19,7 +19,7 @@ PY="$RN_VENV/bin/python"
 
 api() { # METHOD PATH [JSON]
   local m="$1" p="$2" d="${3:-}"
-  curl -fsS -X "$m" -H "Authorization: Token $NETBOX_TOKEN" -H 'Content-Type: application/json' \
+  curl -sS --fail-with-body -X "$m" -H "Authorization: Token $NETBOX_TOKEN" -H 'Content-Type: application/json' \
     -H 'Accept: application/json' ${d:+--data "$d"} "$NETBOX_URL$p"
 }
 jget() { "$PY" -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }

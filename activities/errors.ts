@@ -48,3 +48,7 @@ export const PERMANENT_ERROR_TYPES = [
 /** NetBox answered with a shape this integration cannot read (a NetBox version or plugin it does not know). */
 export class UnexpectedNetBoxResponseError extends PermanentError {}
 PERMANENT_ERROR_TYPES.push('UnexpectedNetBoxResponseError');
+
+/** An object in NetBox is in the way of ours (say, a custom field of the same name but another type): a person must decide. */
+export class NetBoxObjectConflictError extends PermanentError {}
+PERMANENT_ERROR_TYPES.push('NetBoxObjectConflictError');

@@ -5,6 +5,8 @@ import { NetBoxUnavailableError, PermanentError } from './errors';
 import { createFullSyncActivities } from './full-sync';
 import { describeZodError } from './netbox/schemas';
 import { createSettingsActivities } from './settings';
+import { createSettingsBackendActivities } from './settings-backend';
+import { createWebhookRegistrationActivities } from './webhook-registration';
 
 /**
  * Every activity the worker registers, bound to the process's connections. Workflows import the type only.
@@ -13,6 +15,8 @@ export function createActivities(c: Connections) {
   return withFailureTypes({
     ...createSettingsActivities(c),
     ...createFullSyncActivities(c),
+    ...createWebhookRegistrationActivities(c),
+    ...createSettingsBackendActivities(c),
   });
 }
 

@@ -62,15 +62,62 @@ export function buildCli(): Command {
       ),
     );
   instance.command('list').description('list instances (tokens are never shown)').action(withClient((client) => client.listInstances()));
+  instance
+    .command('remove <name>')
+    .description('disable prefix sync, remove the NetBox webhook, then forget the instance')
+    .option('--force', 'remove even if the NetBox webhook cannot be removed (then delete it in NetBox by hand)')
+    .action(withClient((client, name: string, opts: { force?: boolean }) => client.removeInstance(name, { force: opts.force })));
+
+  program
+    .command('roles')
+    .description("list the IPAM roles of an instance's NetBox (ids for --roles)")
+    .requiredOption('--instance <name>')
+    .action(withClient((client, opts: { instance: string }) => client.listRoles(opts.instance)));
+
+  program
+    .command('config')
+    .description('every instance: URL, prefix sync, role filter, webhook state, NetBox version (tokens and secrets hidden)')
+    .action(withClient((client) => client.getConfig()));
+
+  const webhook = program.command('webhook').description("the instance's webhook and event rules in NetBox (sync enable/disable run these)");
+  webhook
+    .command('register')
+    .description('create or repair the webhook, event rules and tracking custom fields')
+    .requiredOption('--instance <name>')
+    .option('--rotate-secret', 'replace the webhook secret')
+    .action(
+      withClient((client, opts: { instance: string; rotateSecret?: boolean }) =>
+        client.registerWebhook(opts.instance, { rotateSecret: opts.rotateSecret }),
+      ),
+    );
+  webhook
+    .command('remove')
+    .description('remove the webhook and event rules (prefix sync must be disabled)')
+    .requiredOption('--instance <name>')
+    .action(withClient((client, opts: { instance: string }) => client.removeWebhook(opts.instance)));
+
+  program
+    .command('request <method> <path>')
+    .description("one request to an instance's NetBox API, e.g. request GET /api/status/ --instance Default")
+    .requiredOption('--instance <name>')
+    .option('--query <key=value...>', 'query parameters (repeat a key for several values)')
+    .option('--body <json>', 'JSON request body')
+    .action(
+      withClient((client, method: string, path: string, opts: { instance: string; query?: string[]; body?: string }) =>
+        client.netboxRequest({ instanceName: opts.instance, method, path, query: parseQuery(opts.query ?? []), body: parseBody(opts.body) }),
+      ),
+    );
 
   const sync = program.command('sync').description('prefix sync settings and full sync');
   sync
     .command('enable')
+    .description('enable prefix sync and register the webhook in NetBox')
     .requiredOption('--instance <name>')
     .option('--roles <ids>', 'comma-separated NetBox IPAM role ids to sync, or "none" for no filter', parseRoles)
     .action(withClient((client, opts: { instance: string; roles?: number[] }) => client.setPrefixSync(opts.instance, true, opts.roles)));
   sync
     .command('disable')
+    .description('disable prefix sync and remove the webhook from NetBox')
     .requiredOption('--instance <name>')
     .action(withClient((client, opts: { instance: string }) => client.setPrefixSync(opts.instance, false)));
   sync
@@ -114,6 +161,27 @@ export function buildCli(): Command {
     .action(withClient((client, opts: { site: string; block: string; description: string }) => client.addManualIpBlock(opts.site, opts.block, opts.description)));
 
   return program;
+}
+
+function parseQuery(pairs: string[]): Record<string, string | string[]> | undefined {
+  const query: Record<string, string | string[]> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new InvalidArgumentError(`--query takes key=value, got '${pair}'`);
+    const [key, value] = [pair.slice(0, eq), pair.slice(eq + 1)];
+    const prev = query[key];
+    query[key] = prev === undefined ? value : [...(Array.isArray(prev) ? prev : [prev]), value];
+  }
+  return pairs.length ? query : undefined;
+}
+
+function parseBody(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new InvalidArgumentError(`--body must be JSON, e.g. '{"name": "x"}'`);
+  }
 }
 
 function parseRoles(value: string): number[] {

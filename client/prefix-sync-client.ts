@@ -1,10 +1,15 @@
-import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import crypto from 'node:crypto';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { openConnections, type Connections } from '../activities/connections';
 import { InvalidInputError } from '../activities/errors';
 import { NetBoxClient, normalizeBaseUrl } from '../activities/netbox/client';
 import { loadConfig, type AppConfig } from '../activities/store/config';
 import { normalizeRoleFilter, type NetBoxInstance } from '../activities/store/instances';
+import type { NetBoxRole } from '../activities/netbox/schemas';
+import type { NetBoxConfig, NetBoxHttpRequestInput, NetBoxHttpResponse } from '../activities/settings-backend';
+import type { WebhookRegistrationReport } from '../workflows/createNetBoxPrefixUpdateWebhook';
 import type { FullSyncInput, FullSyncReport } from '../workflows/importNetworkSitePrefixesFullSync';
+import type { WebhookRemovalReport } from '../workflows/removeNetBoxPrefixUpdateWebhook';
 
 export type FullSyncOptions = Omit<FullSyncInput, 'instanceName'>;
 
@@ -98,10 +103,61 @@ export class PrefixSyncClient {
     return view(await this.connections.instances.requireByName(name));
   }
 
-  /** Turns prefix sync on or off, optionally setting the role filter (NetBox IPAM role ids; [] = no filter). */
-  async setPrefixSync(name: string, enabled: boolean, roleFilter?: number[]): Promise<InstanceView> {
+  /**
+   * Turns prefix sync on or off, optionally setting the role filter (NetBox IPAM role ids; [] = no filter).
+   * Saves first, then registers the NetBox webhook (enable) or removes it (disable) through Temporal, so the
+   * receiver's accept/reject already follows the setting while NetBox is being changed. `manageWebhook: false`
+   * only saves.
+   */
+  async setPrefixSync(
+    name: string,
+    enabled: boolean,
+    roleFilter?: number[],
+    options: { manageWebhook?: boolean } = {},
+  ): Promise<InstanceView> {
     const instance = await this.connections.instances.requireByName(name);
-    return view(await this.connections.instances.setPrefixSync(instance.id, enabled, roleFilter && normalizeRoleFilter(roleFilter)));
+    const saved = await this.connections.instances.setPrefixSync(instance.id, enabled, roleFilter && normalizeRoleFilter(roleFilter));
+    if (options.manageWebhook === false) return view(saved);
+    try {
+      if (enabled) await this.registerWebhook(saved.name);
+      else await this.removeWebhook(saved.name);
+    } catch (err) {
+      throw new Error(
+        enabled
+          ? `prefix sync of '${saved.name}' is enabled, but registering its NetBox webhook failed: ${failureMessage(err)}; ` +
+              `fix that, then run: webhook register --instance '${saved.name}'`
+          : `prefix sync of '${saved.name}' is disabled (the receiver rejects its events), but removing its NetBox webhook failed: ` +
+              `${failureMessage(err)}; fix that, then run: webhook remove --instance '${saved.name}'`,
+      );
+    }
+    return view(await this.connections.instances.requireById(saved.id));
+  }
+
+  /**
+   * Removes an instance: disables prefix sync and removes its NetBox webhook first. If NetBox cannot be
+   * reached the instance is kept (so nothing is left behind in NetBox) unless `force` is given.
+   */
+  async removeInstance(name: string, options: { force?: boolean } = {}): Promise<{ removed: string; webhook: WebhookRemovalReport | null; warning?: string }> {
+    let instance = await this.connections.instances.requireByName(name);
+    if (instance.prefixSyncEnabled) instance = await this.connections.instances.setPrefixSync(instance.id, false);
+    let webhook: WebhookRemovalReport | null = null;
+    let warning: string | undefined;
+    if (instance.webhook || instance.hasWebhookSecret) {
+      try {
+        webhook = await this.removeWebhook(instance.name);
+      } catch (err) {
+        if (!options.force) {
+          throw new Error(
+            `instance '${instance.name}' was not removed (its prefix sync is now disabled): removing its NetBox webhook failed: ` +
+              `${failureMessage(err)}; fix that and try again, or remove with --force and delete the webhook and event rules ` +
+              `named 'gaiia prefix sync ${await this.connections.instances.trackingIdFor(instance.id)}…' in NetBox by hand`,
+          );
+        }
+        warning = `the NetBox webhook could not be removed (${failureMessage(err)}); delete it in NetBox by hand`;
+      }
+    }
+    await this.connections.instances.remove(instance.id);
+    return { removed: instance.name, webhook, ...(warning ? { warning } : {}) };
   }
 
   async setRoleFilter(name: string, roleFilter: number[]): Promise<InstanceView> {
@@ -133,6 +189,80 @@ export class PrefixSyncClient {
     }
   }
 
+  // The settings backend's workflows
+
+  /** Runs createNetBoxPrefixUpdateWebhook: registers or repairs the instance's webhook in NetBox. */
+  async registerWebhook(instanceName: string, options: { rotateSecret?: boolean } = {}): Promise<WebhookRegistrationReport> {
+    const instance = await this.connections.instances.requireByName(instanceName);
+    return this.runWebhookWorkflow<WebhookRegistrationReport>('createNetBoxPrefixUpdateWebhook', instance, {
+      instanceName: instance.name,
+      ...(options.rotateSecret ? { rotateSecret: true } : {}),
+    });
+  }
+
+  /** Runs removeNetBoxPrefixUpdateWebhook (refused while prefix sync is enabled: disable instead). */
+  async removeWebhook(instanceName: string): Promise<WebhookRemovalReport> {
+    const instance = await this.connections.instances.requireByName(instanceName);
+    return this.runWebhookWorkflow<WebhookRemovalReport>('removeNetBoxPrefixUpdateWebhook', instance, { instanceName: instance.name });
+  }
+
+  /** The IPAM roles of the instance's NetBox (getIpamRolesFromNetBox), to pick a role filter from. */
+  async listRoles(instanceName: string): Promise<NetBoxRole[]> {
+    const instance = await this.connections.instances.requireByName(instanceName);
+    return this.runWorkflow<NetBoxRole[]>('getIpamRolesFromNetBox', `netbox-roles-${instance.id}-${crypto.randomUUID()}`, {
+      instanceName: instance.name,
+    });
+  }
+
+  /** Every instance's settings and webhook state, tokens and secrets hidden (getConfigForNetBox). */
+  async getConfig(): Promise<NetBoxConfig> {
+    return this.runWorkflow<NetBoxConfig>('getConfigForNetBox', `netbox-config-${crypto.randomUUID()}`, {});
+  }
+
+  /** One request to an instance's NetBox API through Temporal (netBoxHttpRequest); credentials in the answer are hidden. */
+  async netboxRequest(input: NetBoxHttpRequestInput): Promise<NetBoxHttpResponse> {
+    const instance = await this.connections.instances.requireByName(input.instanceName);
+    return this.runWorkflow<NetBoxHttpResponse>('netBoxHttpRequest', `netbox-request-${instance.id}-${crypto.randomUUID()}`, input);
+  }
+
+  /**
+   * Registration and removal share one workflow id per instance, so they never run at the same time: if one
+   * is running, wait for it to finish, then start ours.
+   */
+  private async runWebhookWorkflow<T>(type: string, instance: NetBoxInstance, arg: object): Promise<T> {
+    const client = await this.temporalClient();
+    const workflowId = webhookWorkflowId(instance.id);
+    for (let attempt = 1; ; attempt++) {
+      let handle: WorkflowHandle;
+      try {
+        handle = await client.workflow.start(type, {
+          taskQueue: this.config.temporal.taskQueue,
+          workflowId,
+          workflowIdConflictPolicy: 'FAIL',
+          args: [arg],
+        });
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError) || attempt >= 10) throw err;
+        await client.workflow.getHandle(workflowId).result().catch(() => undefined);
+        continue;
+      }
+      try {
+        return (await handle.result()) as T;
+      } catch (err) {
+        throw new Error(failureMessage(err));
+      }
+    }
+  }
+
+  private async runWorkflow<T>(type: string, workflowId: string, arg: object): Promise<T> {
+    const client = await this.temporalClient();
+    try {
+      return (await client.workflow.execute(type, { taskQueue: this.config.temporal.taskQueue, workflowId, args: [arg] })) as T;
+    } catch (err) {
+      throw new Error(`${type} failed: ${failureMessage(err)}`);
+    }
+  }
+
   // The embedded gaiia target's Network Sites and IP Blocks
 
   addNetworkSite(name: string) {
@@ -150,6 +280,11 @@ export class PrefixSyncClient {
   addManualIpBlock(networkSiteName: string, block: string, description = '') {
     return this.connections.gaiia.addManualIpBlock(networkSiteName, { block, description });
   }
+}
+
+/** One id for both webhook workflows of an instance: registering and removing never overlap. */
+export function webhookWorkflowId(instanceId: number): string {
+  return `netbox-webhook-${instanceId}`;
 }
 
 export function fullSyncWorkflowId(instanceId: number): string {

@@ -291,7 +291,8 @@ describe('a worker killed mid-run', () => {
     let running: Promise<void> | undefined;
     try {
       await client.addInstance({ baseUrl: netbox.url, token: netbox.token });
-      await client.setPrefixSync('Default', true);
+      // No worker polls yet, so only save the setting: registering the webhook would wait for one.
+      await client.setPrefixSync('Default', true, undefined, { manageWebhook: false });
       for (const s of netbox.dataset.sites.all()) await client.addNetworkSite(s.name);
 
       child = spawn(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '..', 'worker.ts')], {

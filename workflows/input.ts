@@ -10,6 +10,7 @@ export const PERMANENT_FAILURES = [
   'NotANetBoxApiError',
   'NetBoxRequestRejectedError',
   'UnexpectedNetBoxResponseError',
+  'NetBoxObjectConflictError',
 ];
 
 /** Reads `{"instanceName": "..."}` as typed into the Temporal Web UI, failing clearly on anything else. */

@@ -25,6 +25,11 @@ export interface AppConfig {
     /** When set (with apiKey), IP Blocks go to gaiia's GraphQL API instead of the embedded target. */
     apiUrl?: string;
     apiKey?: string;
+    /**
+     * The gaiia tenant this deployment serves, written into NetBox's `gaiia_tenant_id` custom field on the
+     * objects it registers, so people looking at NetBox can tell whose webhook it is.
+     */
+    tenantId: string;
   };
   receiver: {
     port: number;
@@ -53,6 +58,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     gaiia: {
       apiUrl: env.GAIIA_API_URL || undefined,
       apiKey: env.GAIIA_API_KEY || undefined,
+      tenantId: tenantIdFrom(env.GAIIA_TENANT_ID),
     },
     receiver: {
       port: receiverPort,
@@ -69,4 +75,12 @@ function intFrom(value: string | undefined, fallback: number, name: string): num
     throw new Error(`${name} must be a port number (0-65535), got '${value}'`);
   }
   return n;
+}
+
+function tenantIdFrom(value: string | undefined): string {
+  const tenant = value?.trim() || 'embedded';
+  if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/.test(tenant)) {
+    throw new Error(`GAIIA_TENANT_ID must be 1-100 letters, digits, '.', '_', ':' or '-', got '${tenant}'`);
+  }
+  return tenant;
 }

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { Selectable } from 'kysely';
 import { DuplicateInstanceError, InvalidInputError, UnknownInstanceError } from '../errors';
 import type { StoreDb } from './db';
@@ -171,6 +172,22 @@ export class InstanceStore {
       .set({ webhook_state: registration === null ? null : JSON.stringify(registration) })
       .where('id', '=', id)
       .execute();
+  }
+
+  /**
+   * The instance's tracking id (the `gaiia_instance_id` value on its NetBox objects), created on first use.
+   * The conditional update makes two concurrent first calls agree on one id.
+   */
+  async trackingIdFor(id: number): Promise<string> {
+    await this.db
+      .updateTable('netbox_instances')
+      .set({ tracking_id: crypto.randomUUID() })
+      .where('id', '=', id)
+      .where('tracking_id', 'is', null)
+      .execute();
+    const row = await this.db.selectFrom('netbox_instances').select('tracking_id').where('id', '=', id).executeTakeFirst();
+    if (!row?.tracking_id) throw new UnknownInstanceError(await this.unknownMessage(`with id ${id}`));
+    return row.tracking_id;
   }
 
   async setNetBoxVersion(id: number, version: string): Promise<void> {

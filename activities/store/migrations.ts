@@ -69,6 +69,14 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
         .execute();
     },
   },
+  '0002_instance_tracking_id': {
+    // The value of the `gaiia_instance_id` custom field on the webhook and event rules this integration makes
+    // in NetBox: a random id, so two deployments (or tenants) pointed at one NetBox never claim each other's
+    // objects. Filled lazily by InstanceStore.trackingIdFor.
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('netbox_instances').addColumn('tracking_id', 'text').execute();
+    },
+  },
   };
 }
 

@@ -21,6 +21,8 @@ export interface NetBoxInstanceTable {
   /** JSON: ids of the webhook, event rules and custom fields this integration made in that NetBox. */
   webhook_state: string | null;
   netbox_version: string | null;
+  /** Random id written into NetBox's `gaiia_instance_id` custom field; set on first webhook registration. */
+  tracking_id: string | null;
   created_at: string;
   updated_at: string;
 }

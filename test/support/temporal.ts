@@ -1,15 +1,18 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type Logger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import path from 'node:path';
 import { loadConfig } from '../../activities/store/config';
 import { ensureTemporalCli } from '../../client/temporal-server';
 
 let runtimeInstalled = false;
 
-/** A real `temporal server start-dev` (in memory) from the pinned CLI; one per test file. */
-export async function startTemporal(): Promise<TestWorkflowEnvironment> {
+/**
+ * A real `temporal server start-dev` (in memory) from the pinned CLI; one per test file.
+ * `logger` replaces the SDK's (worker and workflow logs) for the whole file, e.g. to capture what it logs.
+ */
+export async function startTemporal(options: { logger?: Logger } = {}): Promise<TestWorkflowEnvironment> {
   if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({ logger: options.logger ?? new DefaultLogger('WARN') });
     runtimeInstalled = true;
   }
   const executable = ensureTemporalCli(loadConfig());

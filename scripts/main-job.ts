@@ -7,9 +7,11 @@
  *   NETBOX_URL=… NETBOX_TOKEN=… npm run demo   # the same against a real NetBox
  *   npm run demo -- --keep-running    # leave the Temporal Web UI up afterwards
  *
- * Each demo dump gets its own store under .data/main-job/ (both dumps hold the same sites and prefixes, and
- * one instance never takes over another's blocks); with NETBOX_URL the operator's own store is used.
+ * Each demo dump gets its own store under .data/main-job/, emptied at every run (both dumps hold the same
+ * sites and prefixes, and one instance never takes over another's blocks); with NETBOX_URL the operator's
+ * own store is used and kept.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { NetBoxClient } from '../activities/netbox/client';
 import { loadConfig, type AppConfig } from '../activities/store/config';
@@ -65,6 +67,8 @@ async function openSources(base: AppConfig): Promise<Source[]> {
       close: async () => {},
     }];
   }
+  // The demo's own store starts empty on every run, so each run shows the demo data flowing in.
+  fs.rmSync(path.join(base.dataDir, 'main-job'), { recursive: true, force: true });
   const sources: Source[] = [];
   for (const version of ['4.2', '4.1'] as const) {
     const standIn = await startNetBoxStandIn({ version, dataset: loadDemoDataset(version) });

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { parse } from 'yaml';
 
 const root = path.resolve(__dirname, '..');
-const compose = parse(fs.readFileSync(path.join(root, 'temporal-dev.yml'), 'utf8'));
+// Docker Compose applies YAML merge keys (<<: *app-env), so the test does too.
+const compose = parse(fs.readFileSync(path.join(root, 'temporal-dev.yml'), 'utf8'), { merge: true });
 
 test('names the services the README lists', () => {
   expect(Object.keys(compose.services).sort()).toEqual(['postgresql', 'receiver', 'temporal', 'temporal-ui', 'worker']);

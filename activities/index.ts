@@ -3,6 +3,7 @@ import { ZodError } from 'zod';
 import type { Connections } from './connections';
 import { NetBoxUnavailableError, PermanentError } from './errors';
 import { createFullSyncActivities } from './full-sync';
+import { createRealtimeSyncActivities } from './realtime-sync';
 import { describeZodError } from './netbox/schemas';
 import { createSettingsActivities } from './settings';
 
@@ -13,6 +14,7 @@ export function createActivities(c: Connections) {
   return withFailureTypes({
     ...createSettingsActivities(c),
     ...createFullSyncActivities(c),
+    ...createRealtimeSyncActivities(c),
   });
 }
 

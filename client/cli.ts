@@ -27,7 +27,7 @@ export function buildCli(): Command {
 
   program
     .command('start')
-    .description('run the stack: Temporal dev server (unless TEMPORAL_ADDRESS is set) and the worker, until Ctrl-C')
+    .description('run the stack: Temporal dev server (unless TEMPORAL_ADDRESS is set), the worker and the webhook receiver, until Ctrl-C')
     .action(async () => {
       const stack = await startStack(loadConfig());
       console.log('stack running; Ctrl-C stops it');

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { parseWebhookPayload, WebhookPayloadError, type NetBoxChange } from '../activities/netbox/webhook-payload';
 import type { InstanceStore } from '../activities/store/instances';
@@ -121,7 +121,8 @@ export function buildReceiver(options: ReceiverOptions): FastifyInstance {
   const logger = options.logger ?? receiverLogger();
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // One line per webhook is logged below, without headers; Fastify's own request lines would add nothing.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? WEBHOOK_BODY_LIMIT,
   });
 

@@ -63,6 +63,8 @@ export interface RealtimeSyncStatus extends RealtimeSyncProgress {
   instanceId: number;
   pendingPrefixes: number;
   pendingSites: number;
+  /** Prefix ids plus site names in the batch being applied now (0 when idle). */
+  applying: number;
   historyLength: number;
 }
 
@@ -93,10 +95,12 @@ export async function importNetworkSitePrefixes(input: ImportNetworkSitePrefixes
     runs: 1,
     counts: emptyCounts(),
   };
+  let applying = 0;
   const status = (): RealtimeSyncStatus => ({
     instanceId,
     pendingPrefixes: pending.prefixCount,
     pendingSites: pending.siteCount,
+    applying,
     historyLength: workflowInfo().historyLength,
     ...progress,
   });
@@ -113,6 +117,7 @@ export async function importNetworkSitePrefixes(input: ImportNetworkSitePrefixes
       return status();
     }
     const batch = pending.take(MAX_PREFIXES_PER_BATCH);
+    applying = batch.prefixIds.length + batch.siteNames.length;
     try {
       const result = await applyNetBoxChanges({ instanceId, ...batch });
       progress.batches++;
@@ -126,6 +131,8 @@ export async function importNetworkSitePrefixes(input: ImportNetworkSitePrefixes
       progress.failedBatches++;
       progress.lastFailure = err.cause?.message ?? err.message;
       log.error('batch failed', { instanceId, prefixes: batch.prefixIds.length, sites: batch.siteNames.length, error: progress.lastFailure });
+    } finally {
+      applying = 0;
     }
 
     const info = workflowInfo();

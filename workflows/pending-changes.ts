@@ -50,16 +50,6 @@ export class PendingChanges {
     return { prefixIds, siteNames };
   }
 
-  /** Puts a batch back at the front (it was not applied). */
-  restore(batch: PendingChangesState): void {
-    const prefixIds = [...batch.prefixIds, ...this.prefixIds];
-    const siteNames = [...batch.siteNames, ...this.siteNames];
-    this.prefixIds.clear();
-    this.siteNames.clear();
-    for (const id of prefixIds) this.prefixIds.add(id);
-    for (const name of siteNames) this.siteNames.add(name);
-  }
-
   state(): PendingChangesState {
     return { prefixIds: [...this.prefixIds], siteNames: [...this.siteNames] };
   }

@@ -1,5 +1,5 @@
 import { EmbeddedGaiia } from './gaiia/embedded';
-import { NetBoxClient } from './netbox/client';
+import { NetBoxClient, type NetBoxConnection } from './netbox/client';
 import type { SyncUnit } from './prefix-sync/reconcile';
 import type { AppConfig } from './store/config';
 import { openDatabase, type StoreDb } from './store/db';
@@ -20,7 +20,10 @@ export interface Connections {
   /** Runs `work` with the ledger and the gaiia target in one transaction: a batch applies whole or not at all. */
   inSyncUnit<T>(work: (unit: SyncUnit) => Promise<T>): Promise<T>;
   /** A NetBox client with the instance's token, decrypted here and kept out of every payload. */
-  netboxFor(instance: NetBoxInstance, options?: { timeoutMs?: number; maxAttempts?: number }): Promise<NetBoxClient>;
+  netboxFor(
+    instance: NetBoxInstance,
+    options?: Pick<NetBoxConnection, 'timeoutMs' | 'maxAttempts' | 'onAttempt'>,
+  ): Promise<NetBoxClient>;
 }
 
 export async function openConnections(config: AppConfig): Promise<Connections> {

@@ -8,6 +8,8 @@ export interface FullSyncStart {
   netboxVersion: string;
   /** Prefixes in NetBox regardless of the role filter (null when NetBox does not count). */
   totalPrefixes: number | null;
+  /** Prefixes the role filter leaves out (0 without a filter). */
+  filteredByRole: number;
 }
 
 export interface PrefixPageInput {
@@ -32,7 +34,13 @@ export function createFullSyncActivities(c: Connections) {
       const netbox = await c.netboxFor(instance);
       const status = await netbox.status();
       await c.instances.setNetBoxVersion(instance.id, status.version);
-      return { netboxVersion: status.version, totalPrefixes: await netbox.countPrefixes() };
+      const totalPrefixes = await netbox.countPrefixes();
+      let filteredByRole = 0;
+      if (instance.roleFilter.length && totalPrefixes !== null) {
+        const matching = await netbox.countPrefixes({ role_id: instance.roleFilter });
+        filteredByRole = Math.max(0, totalPrefixes - (matching ?? totalPrefixes));
+      }
+      return { netboxVersion: status.version, totalPrefixes, filteredByRole };
     },
 
     /**
@@ -42,7 +50,8 @@ export function createFullSyncActivities(c: Connections) {
     async syncPrefixPage(input: PrefixPageInput): Promise<PrefixPageResult> {
       const instance = await c.instances.requireById(input.instanceId);
       requireSyncEnabled(instance, 'a full sync');
-      const netbox = await c.netboxFor(instance);
+      // Each attempt stays well inside the workflow's 20 s heartbeat timeout.
+      const netbox = await c.netboxFor(instance, { timeoutMs: 15_000, onAttempt: () => heartbeat(input.afterId) });
       const page = await netbox.prefixesAfter(input.afterId, input.pageSize, instance.roleFilter);
       heartbeat(page.lastId);
       const counts = await c.inSyncUnit((unit) =>

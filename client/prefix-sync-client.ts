@@ -4,7 +4,9 @@ import { InvalidInputError } from '../activities/errors';
 import { NetBoxClient, normalizeBaseUrl } from '../activities/netbox/client';
 import { loadConfig, type AppConfig } from '../activities/store/config';
 import { normalizeRoleFilter, type NetBoxInstance } from '../activities/store/instances';
-import type { FullSyncReport } from '../workflows/importNetworkSitePrefixesFullSync';
+import type { FullSyncInput, FullSyncReport } from '../workflows/importNetworkSitePrefixesFullSync';
+
+export type FullSyncOptions = Omit<FullSyncInput, 'instanceName'>;
 
 /** How an instance is shown to callers: never a token or a secret. */
 export type InstanceView = Omit<NetBoxInstance, 'hasWebhookSecret'>;
@@ -110,19 +112,19 @@ export class PrefixSyncClient {
   // Full sync
 
   /** Starts a full sync. The workflow id is the instance's, so starting again while one runs joins that run. */
-  async startFullSync(instanceName: string, options: { pageSize?: number } = {}): Promise<WorkflowHandle> {
+  async startFullSync(instanceName: string, options: FullSyncOptions = {}): Promise<WorkflowHandle> {
     const instance = await this.connections.instances.requireByName(instanceName);
     const client = await this.temporalClient();
     return client.workflow.start('importNetworkSitePrefixesFullSync', {
       taskQueue: this.config.temporal.taskQueue,
       workflowId: fullSyncWorkflowId(instance.id),
       workflowIdConflictPolicy: 'USE_EXISTING',
-      args: [{ instanceName: instance.name, ...(options.pageSize ? { pageSize: options.pageSize } : {}) }],
+      args: [{ instanceName: instance.name, ...options }],
     });
   }
 
   /** Runs a full sync and waits for its report; a refused or failed sync throws with the workflow's own message. */
-  async runFullSync(instanceName: string, options: { pageSize?: number } = {}): Promise<FullSyncReport> {
+  async runFullSync(instanceName: string, options: FullSyncOptions = {}): Promise<FullSyncReport> {
     const handle = await this.startFullSync(instanceName, options);
     try {
       return (await handle.result()) as FullSyncReport;

@@ -23,19 +23,23 @@ let runtimeInstalled = false;
  * The whole embedded stack in one process: the Temporal dev server (unless TEMPORAL_ADDRESS points at one)
  * the worker and the webhook receiver.
  */
-export async function startStack(config: AppConfig, log: (line: string) => void = console.log): Promise<RunningStack> {
+export async function startStack(
+  config: AppConfig,
+  options: { log?: (line: string) => void; temporalAddress?: string } = {},
+): Promise<RunningStack> {
+  const log = options.log ?? console.log;
   if (!runtimeInstalled) {
     // The SDK's own logs at WARN: activity and workflow progress is reported by the project, without secrets.
     Runtime.install({ logger: new DefaultLogger('WARN') });
     runtimeInstalled = true;
   }
   let devServer: DevServer | undefined;
-  let address = config.temporal.address;
+  let address = options.temporalAddress ?? config.temporal.address;
   if (!address) {
     devServer = await startDevServer(config, { log });
     address = devServer.address;
     log(`Temporal dev server on ${address}, Web UI at ${devServer.uiUrl} (history kept in ${config.dataDir}/temporal.sqlite)`);
-  } else {
+  } else if (!options.temporalAddress) {
     log(`using the Temporal at ${address} (TEMPORAL_ADDRESS)`);
   }
   try {

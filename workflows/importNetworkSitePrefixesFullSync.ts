@@ -11,7 +11,7 @@ const { getNetBoxPrefixSyncSettings, beginFullSync } = proxyActivities<Activitie
 // One page is one NetBox request plus one transaction; the heartbeat lets a lost worker be noticed quickly.
 const { syncPrefixPage } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '30s',
+  heartbeatTimeout: '20s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20, nonRetryableErrorTypes: PERMANENT_FAILURES },
 });
 
@@ -19,6 +19,8 @@ export interface FullSyncInput {
   instanceName: string;
   /** Prefixes per NetBox request (NetBox may cap it lower; nothing is lost either way). */
   pageSize?: number;
+  /** Pages per workflow run before continue-as-new (default 300). */
+  pagesPerRun?: number;
 }
 
 export interface FullSyncReport extends SyncCounts {
@@ -38,7 +40,6 @@ export interface FullSyncProgress {
   report: FullSyncReport;
 }
 
-const PAGES_PER_RUN = 300;
 
 /**
  * Full Sync: pages through every prefix of a NetBox instance and creates the IP Blocks that are missing.
@@ -47,10 +48,8 @@ const PAGES_PER_RUN = 300;
  */
 export async function importNetworkSitePrefixesFullSync(input: FullSyncInput, progress?: FullSyncProgress): Promise<FullSyncReport> {
   const instanceName = instanceNameFrom(input);
-  const pageSize = input.pageSize ?? 1000;
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) {
-    throw ApplicationFailure.nonRetryable(`pageSize must be a whole number from 1 to 1000, got ${input.pageSize}`, 'InvalidInputError');
-  }
+  const pageSize = wholeNumber(input.pageSize, 1000, 1, 1000, 'pageSize');
+  const pagesPerRun = wholeNumber(input.pagesPerRun, 300, 1, 1000, 'pagesPerRun');
 
   if (!progress) {
     const settings = await getNetBoxPrefixSyncSettings({ instanceName });
@@ -66,12 +65,14 @@ export async function importNetworkSitePrefixesFullSync(input: FullSyncInput, pr
       afterId: 0,
       report: { instanceName, netboxVersion: start.netboxVersion, netboxPrefixCount: start.totalPrefixes, pages: 0, runs: 1, ...emptyCounts() },
     };
+    // With a role filter NetBox returns only matching prefixes; the others are counted from NetBox's totals.
+    progress.report.skipped.filteredByRole = start.filteredByRole;
     log.info('full sync started', { instanceName, netboxVersion: start.netboxVersion, prefixes: start.totalPrefixes });
   }
 
   let { afterId, report } = progress;
   for (let pagesThisRun = 0; ; pagesThisRun++) {
-    if (pagesThisRun >= PAGES_PER_RUN || workflowInfo().continueAsNewSuggested) {
+    if (pagesThisRun >= pagesPerRun || workflowInfo().continueAsNewSuggested) {
       // Keeps each run's history small, so a NetBox of any size stays far from Temporal's limits.
       await continueAsNew<typeof importNetworkSitePrefixesFullSync>(input, {
         instanceId: progress.instanceId,
@@ -87,4 +88,12 @@ export async function importNetworkSitePrefixesFullSync(input: FullSyncInput, pr
   }
   log.info('full sync finished', { instanceName, created: report.created, prefixes: report.prefixes });
   return report;
+}
+
+function wholeNumber(value: number | undefined, fallback: number, min: number, max: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw ApplicationFailure.nonRetryable(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`, 'InvalidInputError');
+  }
+  return value;
 }

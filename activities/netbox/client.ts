@@ -30,6 +30,8 @@ export interface NetBoxConnection {
   maxAttempts?: number;
   /** First back-off delay; doubles per attempt. */
   backoffMs?: number;
+  /** Called before every attempt: activities heartbeat here, so a slow NetBox is not mistaken for a lost worker. */
+  onAttempt?: () => void;
 }
 
 export type QueryValue = string | number | boolean | null | Array<string | number>;
@@ -193,6 +195,7 @@ export class NetBoxClient {
   private async send(method: string, path: string, options: { query?: Query; body?: unknown }): Promise<AxiosResponse> {
     let lastProblem = '';
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      this.connection.onAttempt?.();
       let waitMs = this.backoffMs * 2 ** (attempt - 1);
       try {
         const res = await this.http.request({ method, url: path, params: options.query, data: options.body });

@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { parseWebhookPayload, WebhookPayloadError, type NetBoxChange } from '../activities/netbox/webhook-payload';
+import type { AppConfig } from '../activities/store/config';
 import type { InstanceStore } from '../activities/store/instances';
 import { importNetworkSitePrefixes, netboxChangeSignal, realtimeWorkflowId } from '../workflows/importNetworkSitePrefixes';
 
@@ -236,6 +237,16 @@ export async function startReceiver(options: ReceiverOptions & { host: string; p
       await options.signaller.close();
     },
   };
+}
+
+/** The receiver as configured (RECEIVER_HOST/RECEIVER_PORT), signalling the Temporal at `temporalAddress`. */
+export function startConfiguredReceiver(config: AppConfig, instances: InstanceStore, temporalAddress: string): Promise<RunningReceiver> {
+  return startReceiver({
+    host: config.receiver.host,
+    port: config.receiver.port,
+    instances,
+    signaller: new TemporalChangeSignaller({ address: temporalAddress, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue }),
+  });
 }
 
 function elapsedMs(started: bigint): number {

@@ -2,7 +2,7 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import { openConnections, type Connections } from '../activities/connections';
 import type { AppConfig } from '../activities/store/config';
 import { createWorker } from '../worker';
-import { startReceiver, TemporalChangeSignaller, type RunningReceiver } from './receiver';
+import { startConfiguredReceiver, type RunningReceiver } from './receiver';
 import { startDevServer, type DevServer } from './temporal-server';
 
 export interface RunningStack {
@@ -12,7 +12,7 @@ export interface RunningStack {
   connections: Connections;
   worker: Worker;
   /** The NetBox webhook receiver (POST /webhooks/netbox?instanceId=<id>, GET /healthz). */
-  receiver: RunningReceiver;
+  receiver: RunningReceiver | null;
   /** Stops the receiver, the worker, then the dev server it started (if any). */
   stop(): Promise<void>;
 }
@@ -25,7 +25,8 @@ let runtimeInstalled = false;
  */
 export async function startStack(
   config: AppConfig,
-  options: { log?: (line: string) => void; temporalAddress?: string } = {},
+  /** `receiver: false` leaves the webhook receiver out (a job that only runs full syncs needs no port). */
+  options: { log?: (line: string) => void; temporalAddress?: string; receiver?: boolean } = {},
 ): Promise<RunningStack> {
   const log = options.log ?? console.log;
   if (!runtimeInstalled) {
@@ -49,17 +50,12 @@ export async function startStack(
     const running = worker.run();
     running.catch((err) => log(`worker stopped: ${(err as Error).message}`));
     log(`worker registered on task queue '${config.temporal.taskQueue}' (namespace '${config.temporal.namespace}')`);
-    const receiver = await startReceiver({
-      host: config.receiver.host,
-      port: config.receiver.port,
-      instances: connections.instances,
-      signaller: new TemporalChangeSignaller({ address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue }),
-    }).catch(async (err) => {
+    const receiver = options.receiver === false ? null : await startConfiguredReceiver(config, connections.instances, address).catch(async (err) => {
       worker.shutdown();
       await running.catch(() => undefined);
       throw err;
     });
-    log(`webhook receiver on ${receiver.url}/webhooks/netbox?instanceId=<id> (NetBox reaches it at ${config.receiver.publicUrl})`);
+    if (receiver) log(`webhook receiver on ${receiver.url}/webhooks/netbox?instanceId=<id> (NetBox reaches it at ${config.receiver.publicUrl})`);
     return {
       temporalAddress: address,
       uiUrl: devServer?.uiUrl ?? null,
@@ -67,7 +63,7 @@ export async function startStack(
       worker,
       receiver,
       async stop() {
-        await receiver.close();
+        await receiver?.close();
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await running.catch(() => undefined);
         await connection.close();

@@ -5,7 +5,7 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 import { parseWebhookPayload, WebhookPayloadError, type NetBoxChange } from '../activities/netbox/webhook-payload';
 import type { AppConfig } from '../activities/store/config';
 import type { InstanceStore } from '../activities/store/instances';
-import { importNetworkSitePrefixes, netboxChangeSignal, realtimeWorkflowId } from '../workflows/importNetworkSitePrefixes';
+import { importNetworkSitePrefixes, netboxChangesSignal, realtimeWorkflowId } from '../workflows/importNetworkSitePrefixes';
 
 /**
  * The webhook receiver: NetBox's signed webhooks in, one signal-with-start to the instance's
@@ -31,38 +31,73 @@ export class TemporalUnavailableError extends Error {
   }
 }
 
+/** Changes per signal at most: keeps one signal's payload in the tens of KiB. */
+const MAX_CHANGES_PER_SIGNAL = 500;
+/** How long a webhook waits for Temporal before answering 503: under NetBox 4.7's default 10 s send timeout. */
+const SIGNAL_TIMEOUT_MS = 8_000;
+
+interface WaitingChange {
+  change: NetBoxChange;
+  resolve: (result: { workflowId: string }) => void;
+  reject: (err: Error) => void;
+}
+
 /**
  * Signal-with-start through a Temporal client connected on first use and reconnected after a failure, so the
  * receiver can start (and answer 503) while Temporal is down.
+ *
+ * Group commit: Temporal writes the signals of one workflow one after another, so while a signal for an instance
+ * is in flight, the changes arriving meanwhile wait and then go together in the next signal. A lone webhook is
+ * sent at once; under a burst each signal carries many. Every caller still resolves only once the signal holding
+ * its change was accepted, and a failed signal fails every change in it (each answered 503).
  */
 export class TemporalChangeSignaller implements ChangeSignaller {
   private client?: Promise<Client>;
+  private readonly lanes = new Map<number, { waiting: WaitingChange[]; sending: boolean }>();
 
   constructor(
     private readonly options: { address: string; namespace: string; taskQueue: string; timeoutMs?: number },
   ) {}
 
-  async signal(instanceId: number, change: NetBoxChange): Promise<{ workflowId: string }> {
-    const client = await this.connect();
+  signal(instanceId: number, change: NetBoxChange): Promise<{ workflowId: string }> {
+    let lane = this.lanes.get(instanceId);
+    if (!lane) this.lanes.set(instanceId, (lane = { waiting: [], sending: false }));
+    const queued = new Promise<{ workflowId: string }>((resolve, reject) => lane.waiting.push({ change, resolve, reject }));
+    if (!lane.sending) void this.send(instanceId, lane);
+    return queued;
+  }
+
+  private async send(instanceId: number, lane: { waiting: WaitingChange[]; sending: boolean }): Promise<void> {
+    lane.sending = true;
     const workflowId = realtimeWorkflowId(instanceId);
-    try {
-      await client.connection.withDeadline(Date.now() + (this.options.timeoutMs ?? 5_000), () =>
-        client.workflow.signalWithStart(importNetworkSitePrefixes, {
-          workflowId,
-          taskQueue: this.options.taskQueue,
-          args: [{ instanceId }],
-          signal: netboxChangeSignal,
-          signalArgs: [change],
-        }),
-      );
-    } catch (err) {
-      throw new TemporalUnavailableError(`Temporal at ${this.options.address} did not accept the signal: ${(err as Error).message}`);
+    while (lane.waiting.length) {
+      const group = lane.waiting.splice(0, MAX_CHANGES_PER_SIGNAL);
+      try {
+        const client = await this.connect();
+        try {
+          await client.connection.withDeadline(Date.now() + (this.options.timeoutMs ?? SIGNAL_TIMEOUT_MS), () =>
+            client.workflow.signalWithStart(importNetworkSitePrefixes, {
+              workflowId,
+              taskQueue: this.options.taskQueue,
+              args: [{ instanceId }],
+              signal: netboxChangesSignal,
+              signalArgs: [group.map((w) => w.change)],
+            }),
+          );
+        } catch (err) {
+          throw new TemporalUnavailableError(`Temporal at ${this.options.address} did not accept the signal: ${(err as Error).message}`);
+        }
+        for (const w of group) w.resolve({ workflowId });
+      } catch (err) {
+        for (const w of group) w.reject(err as Error);
+      }
     }
-    return { workflowId };
+    lane.sending = false;
+    this.lanes.delete(instanceId);
   }
 
   private connect(): Promise<Client> {
-    this.client ??= Connection.connect({ address: this.options.address, connectTimeout: this.options.timeoutMs ?? 5_000 }).then(
+    this.client ??= Connection.connect({ address: this.options.address, connectTimeout: this.options.timeoutMs ?? SIGNAL_TIMEOUT_MS }).then(
       (connection) => new Client({ connection, namespace: this.options.namespace }),
       (err) => {
         this.client = undefined;

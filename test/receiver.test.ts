@@ -158,12 +158,23 @@ test('a signed webhook is accepted only once its signal is in the workflow histo
   const signals = (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes);
   expect(signals).toHaveLength(1);
   const payload = signals[0].workflowExecutionSignaledEventAttributes!.input!.payloads![0];
-  expect(JSON.parse(Buffer.from(payload.data!).toString())).toEqual({
-    objectType: 'prefix', objectId: 7, event: 'updated', timestamp: '2025-01-01T10:00:00.000000+00:00',
-  });
+  expect(JSON.parse(Buffer.from(payload.data!).toString())).toEqual([
+    { objectType: 'prefix', objectId: 7, event: 'updated', timestamp: '2025-01-01T10:00:00.000000+00:00' },
+  ]);
   const everything = JSON.stringify(history);
   expect(everything).not.toContain(SECRET);
   expect(everything).not.toContain(TOKEN);
+  await handle.terminate('test done');
+});
+
+test('concurrent webhooks share signals (group commit), and every one is answered only once its signal is durable', async () => {
+  const handle = env.client.workflow.getHandle(realtimeWorkflowId(enabledId));
+  const results = await Promise.all(Array.from({ length: 60 }, (_, i) => post(prefixEvent(100 + i))));
+  expect(results.map((r) => r.status)).toEqual(Array(60).fill(202));
+  const signals = ((await handle.fetchHistory()).events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes);
+  const changes = signals.flatMap((e) => JSON.parse(Buffer.from(e.workflowExecutionSignaledEventAttributes!.input!.payloads![0].data!).toString()) as Array<{ objectId: number }>);
+  expect(changes.map((c) => c.objectId).sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => 100 + i));
+  expect(signals.length).toBeLessThan(60);
   await handle.terminate('test done');
 });
 

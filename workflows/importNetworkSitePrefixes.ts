@@ -25,8 +25,11 @@ const { applyNetBoxChanges } = proxyActivities<Activities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: PERMANENT_FAILURES },
 });
 
-/** A NetBox webhook's change notice, sent by the receiver with signal-with-start. */
-export const netboxChangeSignal = defineSignal<[NetBoxChange]>('netboxChange');
+/**
+ * NetBox webhooks' change notices, sent by the receiver with signal-with-start: usually one, several when
+ * webhooks arrived while the previous signal was being written (see client/receiver.ts).
+ */
+export const netboxChangesSignal = defineSignal<[NetBoxChange[]]>('netboxChanges');
 /** Queue length and what the workflow has done so far. */
 export const realtimeStatusQuery = defineQuery<RealtimeSyncStatus>('status');
 
@@ -39,6 +42,8 @@ export interface ImportNetworkSitePrefixesInput {
   instanceId: number;
   /** How long to wait for the next event before finishing (a later event starts a new run). Default 1 hour. */
   idleTimeout?: Duration;
+  /** History events per run before continuing as new (default 5,000; the server may suggest it sooner). */
+  historyLimit?: number;
   /** Carried across continue-as-new. */
   pending?: PendingChangesState;
   progress?: RealtimeSyncProgress;
@@ -105,9 +110,9 @@ export async function importNetworkSitePrefixes(input: ImportNetworkSitePrefixes
     ...progress,
   });
 
-  setHandler(netboxChangeSignal, (change) => {
-    pending.add(change);
-    progress.changesReceived++;
+  setHandler(netboxChangesSignal, (changes) => {
+    for (const change of changes) pending.add(change);
+    progress.changesReceived += changes.length;
   });
   setHandler(realtimeStatusQuery, status);
 
@@ -136,11 +141,12 @@ export async function importNetworkSitePrefixes(input: ImportNetworkSitePrefixes
     }
 
     const info = workflowInfo();
-    if (info.continueAsNewSuggested || info.historyLength > MAX_HISTORY_EVENTS || info.historySize > MAX_HISTORY_BYTES) {
+    if (info.continueAsNewSuggested || info.historyLength > (input.historyLimit ?? MAX_HISTORY_EVENTS) || info.historySize > MAX_HISTORY_BYTES) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof importNetworkSitePrefixes>({
         instanceId,
         ...(input.idleTimeout !== undefined ? { idleTimeout: input.idleTimeout } : {}),
+        ...(input.historyLimit !== undefined ? { historyLimit: input.historyLimit } : {}),
         pending: pending.state(),
         progress: { ...progress, runs: progress.runs + 1 },
       });

@@ -7,4 +7,6 @@ module.exports = {
   testTimeout: 120000,
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   transform: { '^.+\\.ts$': 'ts-jest' },
+  // A stray timer or socket must never hang CI; leaks show up as the 'did not exit' warning locally.
+  forceExit: true,
 };

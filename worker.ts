@@ -1,4 +1,4 @@
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { openConnections, type Connections } from './activities/connections';
 import { loadConfig } from './activities/store/config';
@@ -18,12 +18,18 @@ export async function createWorker(options: {
     namespace: options.namespace ?? config.temporal.namespace,
     taskQueue: options.taskQueue ?? config.temporal.taskQueue,
     activities: createActivities(options.connections),
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : process.env.WORKFLOW_BUNDLE_PATH
+        ? // A bundle made ahead of time (scripts/bundle-workflows.ts) spares the worker webpack's start-up memory.
+          { workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE_PATH } }
+        : { workflowsPath: require.resolve('./workflows') }),
   });
 }
 
 /** `npm run worker`: a worker alone, for a deployment where Temporal and the receiver run elsewhere. */
 async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger((process.env.LOG_LEVEL?.toUpperCase() as LogLevel) || 'INFO') });
   const config = loadConfig();
   const address = config.temporal.address ?? `127.0.0.1:${config.temporal.devServerPort}`;
   const connection = await NativeConnection.connect({ address });

@@ -116,7 +116,9 @@ async function syncOne(source: Source, temporalAddress: string): Promise<void> {
 
     const blocks = await client.listIpBlocks();
     console.log(`\nIP Blocks now in the embedded gaiia target (${blocks.length}):`);
-    for (const b of blocks) console.log(`  ${b.networkSiteName.padEnd(16)} ${b.block.padEnd(20)} ${b.description}`);
+    const bySite = new Map<string, string[]>();
+    for (const b of blocks) bySite.set(b.networkSiteName, [...(bySite.get(b.networkSiteName) ?? []), b.description ? `${b.block} (${b.description})` : b.block]);
+    for (const [site, list] of bySite) console.log(`  ${site.padEnd(16)} ${list.join(', ')}`);
   } finally {
     await client.close();
     await stack.stop();

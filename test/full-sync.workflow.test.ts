@@ -302,6 +302,7 @@ describe('a worker killed mid-run', () => {
           NPS_SECRET_KEY: config.secretKey,
           TEMPORAL_ADDRESS: env.address,
           TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
+          LOG_LEVEL: 'WARN',
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });

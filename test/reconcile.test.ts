@@ -5,20 +5,27 @@
 import { EmbeddedGaiia } from '../activities/gaiia/embedded';
 import type { NetBoxPrefix } from '../activities/netbox/schemas';
 import { reconcilePrefixes, type PrefixObservation, type ReconcileOptions } from '../activities/prefix-sync/reconcile';
-import { openDatabase, type StoreDb } from '../activities/store/db';
+import { closeDatabase, openDatabase, type StoreDb } from '../activities/store/db';
 import { Ledger } from '../activities/store/ledger';
 
+/** SQLite by default; TEST_DATABASE_URL=postgres://… runs the same rules against PostgreSQL. */
+const databaseUrl = process.env.TEST_DATABASE_URL || 'sqlite::memory:';
 let db: StoreDb;
 let gaiia: EmbeddedGaiia;
 let nyc: string;
 let akron: string;
 
 beforeAll(async () => {
-  db = (await openDatabase('sqlite::memory:')).db;
+  db = (await openDatabase(databaseUrl)).db;
   gaiia = new EmbeddedGaiia(db);
+  await db.deleteFrom('netbox_instances').execute();
   await db.insertInto('netbox_instances').values([1, 2].map((id) => ({
     id, name: `i${id}`, base_url: 'http://x', token_encrypted: 'v1:a:b:c', prefix_sync_enabled: 1, role_filter: '[]', created_at: '', updated_at: '',
   }))).execute();
+});
+
+afterAll(async () => {
+  await closeDatabase(databaseUrl);
 });
 
 beforeEach(async () => {

@@ -28,49 +28,57 @@ export class EmbeddedGaiia implements GaiiaTarget {
     return sites;
   }
 
-  async listIpBlocks(networkSiteIds: string[]): Promise<IpBlock[]> {
-    const unique = [...new Set(networkSiteIds)];
-    const blocks: IpBlock[] = [];
-    for (let i = 0; i < unique.length; i += 500) {
+  async findIpBlocks(query: { ids: string[]; placements: Array<{ networkSiteId: string; block: string }> }): Promise<IpBlock[]> {
+    const found = new Map<string, IpBlock>();
+    const columns = ['id', 'network_site_id as networkSiteId', 'block', 'description'] as const;
+    const ids = [...new Set(query.ids)];
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await this.db.selectFrom('ip_blocks').select(columns).where('id', 'in', ids.slice(i, i + 500)).execute();
+      for (const r of rows) found.set(r.id, r);
+    }
+    const placements = [...new Map(query.placements.map((p) => [`${p.networkSiteId} ${p.block}`, p])).values()];
+    for (let i = 0; i < placements.length; i += 400) {
+      const chunk = placements.slice(i, i + 400);
       const rows = await this.db
         .selectFrom('ip_blocks')
-        .select(['id', 'network_site_id as networkSiteId', 'block', 'description'])
-        .where('network_site_id', 'in', unique.slice(i, i + 500))
+        .select(columns)
+        .where((eb) => eb(eb.refTuple('network_site_id', 'block'), 'in', chunk.map((p) => eb.tuple(p.networkSiteId, p.block))))
         .execute();
-      blocks.push(...rows);
+      for (const r of rows) found.set(r.id, r);
     }
-    return blocks;
+    return [...found.values()];
   }
 
-  async addIpBlocks(networkSiteId: string, blocks: IpBlockInput[]): Promise<IpBlock[]> {
-    if (blocks.length === 0) return [];
-    await this.requireSite(networkSiteId);
+  async addIpBlocks(additions: Array<{ networkSiteId: string; blocks: IpBlockInput[] }>): Promise<IpBlock[]> {
     const now = new Date().toISOString();
-    const rows = blocks.map((b) => ({
-      id: `ipb_${crypto.randomUUID()}`,
-      network_site_id: networkSiteId,
-      block: checkedBlock(b.block),
-      description: b.description,
-      integration_id: INTEGRATION_ID,
-      created_at: now,
-      updated_at: now,
-    }));
+    const rows = additions.flatMap(({ networkSiteId, blocks }) =>
+      blocks.map((b) => ({
+        id: orderedId('ipb'),
+        network_site_id: networkSiteId,
+        block: checkedBlock(b.block),
+        description: b.description,
+        integration_id: INTEGRATION_ID,
+        created_at: now,
+        updated_at: now,
+      })),
+    );
+    if (rows.length === 0) return [];
+    await this.requireSites(additions.map((a) => a.networkSiteId));
     const seen = new Set<string>();
     for (const r of rows) {
-      if (seen.has(r.block)) throw new GaiiaMutationError('BLOCK_ALREADY_EXISTS', `${r.block} is listed twice`);
-      seen.add(r.block);
+      const key = `${r.network_site_id} ${r.block}`;
+      if (seen.has(key)) throw new GaiiaMutationError('BLOCK_ALREADY_EXISTS', `${r.block} is listed twice for site ${r.network_site_id}`);
+      seen.add(key);
     }
-    const taken = await this.db
-      .selectFrom('ip_blocks')
-      .select('block')
-      .where('network_site_id', '=', networkSiteId)
-      .where('block', 'in', [...seen])
-      .executeTakeFirst();
-    if (taken) throw new GaiiaMutationError('BLOCK_ALREADY_EXISTS', `${taken.block} already exists on site ${networkSiteId}`);
-    for (let i = 0; i < rows.length; i += 500) {
-      await this.db.insertInto('ip_blocks').values(rows.slice(i, i + 500)).execute();
+    const taken = await this.findIpBlocks({ ids: [], placements: rows.map((r) => ({ networkSiteId: r.network_site_id, block: r.block })) });
+    if (taken.length) {
+      throw new GaiiaMutationError('BLOCK_ALREADY_EXISTS', `${taken[0].block} already exists on site ${taken[0].networkSiteId}`);
     }
-    return rows.map((r) => ({ id: r.id, networkSiteId, block: r.block, description: r.description }));
+    // 7 columns a row: 100 rows stay far below SQLite's limit on bound parameters.
+    for (let i = 0; i < rows.length; i += 100) {
+      await this.db.insertInto('ip_blocks').values(rows.slice(i, i + 100)).execute();
+    }
+    return rows.map((r) => ({ id: r.id, networkSiteId: r.network_site_id, block: r.block, description: r.description }));
   }
 
   async updateIpBlock(id: string, input: IpBlockInput): Promise<IpBlock> {
@@ -94,14 +102,16 @@ export class EmbeddedGaiia implements GaiiaTarget {
     return { id, networkSiteId: current.network_site_id, block, description: input.description };
   }
 
-  async removeIpBlocks(networkSiteId: string, ipBlockIds: string[]): Promise<void> {
-    await this.requireSite(networkSiteId);
-    for (let i = 0; i < ipBlockIds.length; i += 500) {
-      await this.db
-        .deleteFrom('ip_blocks')
-        .where('network_site_id', '=', networkSiteId)
-        .where('id', 'in', ipBlockIds.slice(i, i + 500))
-        .execute();
+  async removeIpBlocks(removals: Array<{ networkSiteId: string; ipBlockIds: string[] }>): Promise<void> {
+    await this.requireSites(removals.map((r) => r.networkSiteId));
+    for (const { networkSiteId, ipBlockIds } of removals) {
+      for (let i = 0; i < ipBlockIds.length; i += 500) {
+        await this.db
+          .deleteFrom('ip_blocks')
+          .where('network_site_id', '=', networkSiteId)
+          .where('id', 'in', ipBlockIds.slice(i, i + 500))
+          .execute();
+      }
     }
   }
 
@@ -112,7 +122,7 @@ export class EmbeddedGaiia implements GaiiaTarget {
     if (!trimmed) throw new GaiiaMutationError('INVALID_UPDATE', 'a Network Site needs a name');
     const existing = await this.db.selectFrom('network_sites').select(['id', 'name']).where('name', '=', trimmed).executeTakeFirst();
     if (existing) return existing;
-    const site = { id: `ns_${crypto.randomUUID()}`, name: trimmed };
+    const site = { id: orderedId('ns'), name: trimmed };
     await this.db.insertInto('network_sites').values({ ...site, archived_at: null, created_at: new Date().toISOString() }).execute();
     return site;
   }
@@ -142,15 +152,33 @@ export class EmbeddedGaiia implements GaiiaTarget {
   async addManualIpBlock(networkSiteName: string, input: IpBlockInput): Promise<IpBlock> {
     const [site] = await this.findNetworkSitesByName([networkSiteName]);
     if (!site) throw new GaiiaMutationError('NETWORK_SITE_NOT_FOUND', `no Network Site named '${networkSiteName}'`);
-    const [added] = await this.addIpBlocks(site.id, [input]);
+    const [added] = await this.addIpBlocks([{ networkSiteId: site.id, blocks: [input] }]);
     await this.db.updateTable('ip_blocks').set({ integration_id: null }).where('id', '=', added.id).execute();
     return added;
   }
 
-  private async requireSite(id: string): Promise<void> {
-    const site = await this.db.selectFrom('network_sites').select('id').where('id', '=', id).executeTakeFirst();
-    if (!site) throw new GaiiaMutationError('NETWORK_SITE_NOT_FOUND', `no Network Site ${id}`);
+  private async requireSites(ids: string[]): Promise<void> {
+    const wanted = [...new Set(ids)];
+    for (let i = 0; i < wanted.length; i += 500) {
+      const chunk = wanted.slice(i, i + 500);
+      const found = new Set((await this.db.selectFrom('network_sites').select('id').where('id', 'in', chunk).execute()).map((r) => r.id));
+      const missing = chunk.find((id) => !found.has(id));
+      if (missing) throw new GaiiaMutationError('NETWORK_SITE_NOT_FOUND', `no Network Site ${missing}`);
+    }
   }
+}
+
+let lastMs = 0;
+let sequence = 0;
+/**
+ * Opaque ids that sort by creation time: inserts append to the end of the primary-key index instead of
+ * landing on random pages, which keeps each transaction's write set (and commit) small.
+ */
+function orderedId(prefix: string): string {
+  const now = Date.now();
+  sequence = now === lastMs ? sequence + 1 : 0;
+  lastMs = now;
+  return `${prefix}_${now.toString(36).padStart(9, '0')}${sequence.toString(36).padStart(4, '0')}${crypto.randomBytes(5).toString('hex')}`;
 }
 
 function checkedBlock(block: string): string {

@@ -55,8 +55,13 @@ export async function reconcilePrefixes(
   );
   const wantedSiteNames = [...desired.values()].flatMap((d) => (d.kind === 'block' ? [d.networkSiteName] : []));
   const sitesByName = new Map((await unit.target.findNetworkSitesByName(wantedSiteNames)).map((s) => [s.name, s]));
-  const siteIds = [...new Set([...[...sitesByName.values()].map((s) => s.id), ...[...ledger.values()].map((e) => e.networkSiteId)])];
-  const blocks = new SiteBlocks(await unit.target.listIpBlocks(siteIds));
+  // Only the blocks this batch can touch: ours (by id) and any holding a CIDR we are about to place.
+  const placements = [...latest.values()].flatMap((o) => {
+    const want = desired.get(o.prefixId);
+    const site = want?.kind === 'block' ? sitesByName.get(want.networkSiteName) : undefined;
+    return site && want?.kind === 'block' ? [{ networkSiteId: site.id, block: want.block }] : [];
+  });
+  const blocks = new SiteBlocks(await unit.target.findIpBlocks({ ids: [...ledger.values()].map((e) => e.ipBlockId), placements }));
 
   const removals: LedgerEntry[] = [];
   const updates: Array<{ entry: LedgerEntry; to: Placement }> = [];
@@ -108,11 +113,13 @@ export async function reconcilePrefixes(
   if (vanished.length) await unit.ledger.remove(instanceId, vanished);
 
   // Removals first, so a CIDR freed by a move or a delete can be reused in the same batch.
-  for (const [siteId, entries] of groupBy(removals, (e) => e.networkSiteId)) {
-    await unit.target.removeIpBlocks(siteId, entries.map((e) => e.ipBlockId));
-    for (const e of entries) blocks.forget(e.ipBlockId);
-    await unit.ledger.remove(instanceId, entries.map((e) => e.netboxPrefixId));
-    counts.removed += entries.length;
+  if (removals.length) {
+    await unit.target.removeIpBlocks(
+      [...groupBy(removals, (e) => e.networkSiteId)].map(([networkSiteId, entries]) => ({ networkSiteId, ipBlockIds: entries.map((e) => e.ipBlockId) })),
+    );
+    for (const e of removals) blocks.forget(e.ipBlockId);
+    await unit.ledger.remove(instanceId, removals.map((e) => e.netboxPrefixId));
+    counts.removed += removals.length;
   }
 
   for (const { entry, to } of updates) {
@@ -121,7 +128,7 @@ export async function reconcilePrefixes(
       conflict(counts, to);
       if (mode === 'converge') {
         // Ours no longer matches NetBox and the new CIDR is taken by a block that is not ours: drop ours.
-        await unit.target.removeIpBlocks(entry.networkSiteId, [entry.ipBlockId]);
+        await unit.target.removeIpBlocks([{ networkSiteId: entry.networkSiteId, ipBlockIds: [entry.ipBlockId] }]);
         blocks.forget(entry.ipBlockId);
         await unit.ledger.remove(instanceId, [entry.netboxPrefixId]);
         counts.removed++;
@@ -134,21 +141,26 @@ export async function reconcilePrefixes(
     counts.updated++;
   }
 
-  for (const [, placements] of groupBy(additions, (p) => p.site.id)) {
-    const fresh: Placement[] = [];
-    const claimed = new Set<string>();
-    for (const p of placements) {
-      if (blocks.onSite(p.site.id, p.block) || claimed.has(p.block)) conflict(counts, p);
-      else {
-        claimed.add(p.block);
-        fresh.push(p);
-      }
+  const fresh: Placement[] = [];
+  const claimed = new Set<string>();
+  for (const p of additions) {
+    const key = `${p.site.id} ${p.block}`;
+    if (blocks.onSite(p.site.id, p.block) || claimed.has(key)) conflict(counts, p);
+    else {
+      claimed.add(key);
+      fresh.push(p);
     }
-    if (fresh.length === 0) continue;
-    const added = await unit.target.addIpBlocks(fresh[0].site.id, fresh.map((p) => ({ block: p.block, description: p.description })));
-    const addedByBlock = new Map(added.map((b) => [b.block, b]));
+  }
+  if (fresh.length) {
+    const added = await unit.target.addIpBlocks(
+      [...groupBy(fresh, (p) => p.site.id)].map(([networkSiteId, ps]) => ({
+        networkSiteId,
+        blocks: ps.map((p) => ({ block: p.block, description: p.description })),
+      })),
+    );
+    const addedByKey = new Map(added.map((b) => [`${b.networkSiteId} ${b.block}`, b]));
     for (const p of fresh) {
-      const block = addedByBlock.get(p.block);
+      const block = addedByKey.get(`${p.site.id} ${p.block}`);
       if (!block) throw new Error(`gaiia did not return the IP Block ${p.block} just added to Network Site '${p.site.name}'`);
       blocks.replace(block);
       refreshed.push(ledgerEntry(instanceId, p, block));

@@ -45,11 +45,6 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
         .on('prefix_block_ledger')
         .columns(['instance_id', 'network_site_name'])
         .execute();
-      await db.schema
-        .createIndex('prefix_block_ledger_block')
-        .on('prefix_block_ledger')
-        .column('ip_block_id')
-        .execute();
 
       await db.schema
         .createTable('network_sites')

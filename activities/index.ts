@@ -3,6 +3,7 @@ import { ZodError } from 'zod';
 import type { Connections } from './connections';
 import { NetBoxUnavailableError, PermanentError } from './errors';
 import { createFullSyncActivities } from './full-sync';
+import { createRealtimeSyncActivities } from './realtime-sync';
 import { describeZodError } from './netbox/schemas';
 import { createSettingsActivities } from './settings';
 import { createSettingsBackendActivities } from './settings-backend';
@@ -17,6 +18,7 @@ export function createActivities(c: Connections) {
     ...createFullSyncActivities(c),
     ...createWebhookRegistrationActivities(c),
     ...createSettingsBackendActivities(c),
+    ...createRealtimeSyncActivities(c),
   });
 }
 

@@ -1,7 +1,9 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { openConnections } from '../activities/connections';
 import { loadConfig } from '../activities/store/config';
 import type { FullSyncReport } from '../workflows/importNetworkSitePrefixesFullSync';
 import { PrefixSyncClient } from './prefix-sync-client';
+import { startConfiguredReceiver } from './receiver';
 import { startStack } from './stack';
 
 /**
@@ -27,7 +29,7 @@ export function buildCli(): Command {
 
   program
     .command('start')
-    .description('run the stack: Temporal dev server (unless TEMPORAL_ADDRESS is set) and the worker, until Ctrl-C')
+    .description('run the stack: Temporal dev server (unless TEMPORAL_ADDRESS is set), the worker and the webhook receiver, until Ctrl-C')
     .action(async () => {
       const stack = await startStack(loadConfig());
       console.log('stack running; Ctrl-C stops it');
@@ -36,6 +38,21 @@ export function buildCli(): Command {
         process.once('SIGTERM', resolve);
       });
       await stack.stop();
+    });
+
+  program
+    .command('receiver')
+    .description('run only the NetBox webhook receiver (RECEIVER_HOST/RECEIVER_PORT), signalling the Temporal at TEMPORAL_ADDRESS, until Ctrl-C')
+    .action(async () => {
+      const config = loadConfig();
+      const connections = await openConnections(config);
+      const receiver = await startConfiguredReceiver(config, connections.instances, config.temporal.address ?? `127.0.0.1:${config.temporal.devServerPort}`);
+      console.log(`webhook receiver on ${receiver.url}/webhooks/netbox?instanceId=<id>; Ctrl-C stops it`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await receiver.close();
     });
 
   const instance = program.command('instance').description('NetBox instances');

@@ -2,6 +2,7 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import { openConnections, type Connections } from '../activities/connections';
 import type { AppConfig } from '../activities/store/config';
 import { createWorker } from '../worker';
+import { startConfiguredReceiver, type RunningReceiver } from './receiver';
 import { startDevServer, type DevServer } from './temporal-server';
 
 export interface RunningStack {
@@ -10,7 +11,9 @@ export interface RunningStack {
   uiUrl: string | null;
   connections: Connections;
   worker: Worker;
-  /** Stops the worker, then the dev server it started (if any). */
+  /** The NetBox webhook receiver (POST /webhooks/netbox?instanceId=<id>, GET /healthz). */
+  receiver: RunningReceiver | null;
+  /** Stops the receiver, the worker, then the dev server it started (if any). */
   stop(): Promise<void>;
 }
 
@@ -18,11 +21,12 @@ let runtimeInstalled = false;
 
 /**
  * The whole embedded stack in one process: the Temporal dev server (unless TEMPORAL_ADDRESS points at one)
- * and the worker.
+ * the worker and the webhook receiver.
  */
 export async function startStack(
   config: AppConfig,
-  options: { log?: (line: string) => void; temporalAddress?: string } = {},
+  /** `receiver: false` leaves the webhook receiver out (a job that only runs full syncs needs no port). */
+  options: { log?: (line: string) => void; temporalAddress?: string; receiver?: boolean } = {},
 ): Promise<RunningStack> {
   const log = options.log ?? console.log;
   if (!runtimeInstalled) {
@@ -46,12 +50,20 @@ export async function startStack(
     const running = worker.run();
     running.catch((err) => log(`worker stopped: ${(err as Error).message}`));
     log(`worker registered on task queue '${config.temporal.taskQueue}' (namespace '${config.temporal.namespace}')`);
+    const receiver = options.receiver === false ? null : await startConfiguredReceiver(config, connections.instances, address).catch(async (err) => {
+      worker.shutdown();
+      await running.catch(() => undefined);
+      throw err;
+    });
+    if (receiver) log(`webhook receiver on ${receiver.url}/webhooks/netbox?instanceId=<id> (NetBox reaches it at ${config.receiver.publicUrl})`);
     return {
       temporalAddress: address,
       uiUrl: devServer?.uiUrl ?? null,
       connections,
       worker,
+      receiver,
       async stop() {
+        await receiver?.close();
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await running.catch(() => undefined);
         await connection.close();

@@ -92,7 +92,7 @@ async function openSources(base: AppConfig): Promise<Source[]> {
 
 async function syncOne(source: Source, temporalAddress: string): Promise<void> {
   console.log(`\n=== ${source.label}`);
-  const stack = await startStack(source.config, { temporalAddress, log: () => {} });
+  const stack = await startStack(source.config, { temporalAddress, log: () => {}, receiver: false });
   const client = await PrefixSyncClient.open(source.config, { temporalAddress });
   try {
     const existing = (await client.listInstances()).find((i) => i.name === source.instanceName);

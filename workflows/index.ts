@@ -6,3 +6,4 @@ export { removeNetBoxPrefixUpdateWebhook } from './removeNetBoxPrefixUpdateWebho
 export { getIpamRolesFromNetBox } from './getIpamRolesFromNetBox';
 export { getConfigForNetBox } from './getConfigForNetBox';
 export { netBoxHttpRequest } from './netBoxHttpRequest';
+export { importNetworkSitePrefixes } from './importNetworkSitePrefixes';

@@ -1,0 +1,155 @@
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
+import type { Activities } from '../activities';
+import type { NetBoxChange } from '../activities/netbox/webhook-payload';
+import { addCounts, emptyCounts, type SyncCounts } from '../activities/prefix-sync/counts';
+import { PERMANENT_FAILURES } from './input';
+import { PendingChanges, type PendingChangesState } from './pending-changes';
+
+// Transient trouble (NetBox down, the database busy) is retried without limit: the events wait in the queue,
+// deduplicated, until NetBox answers again. Permanent failures (a revoked token) are reported in the status.
+const { applyNetBoxChanges } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: PERMANENT_FAILURES },
+});
+
+/**
+ * NetBox webhooks' change notices, sent by the receiver with signal-with-start: usually one, several when
+ * webhooks arrived while the previous signal was being written (see client/receiver.ts).
+ */
+export const netboxChangesSignal = defineSignal<[NetBoxChange[]]>('netboxChanges');
+/** Queue length and what the workflow has done so far. */
+export const realtimeStatusQuery = defineQuery<RealtimeSyncStatus>('status');
+
+/** One workflow per instance: the receiver's signal-with-start finds it by this id. */
+export function realtimeWorkflowId(instanceId: number): string {
+  return `netbox-prefix-events-${instanceId}`;
+}
+
+export interface ImportNetworkSitePrefixesInput {
+  instanceId: number;
+  /** How long to wait for the next event before finishing (a later event starts a new run). Default 1 hour. */
+  idleTimeout?: Duration;
+  /** History events per run before continuing as new (default 5,000; the server may suggest it sooner). */
+  historyLimit?: number;
+  /** Carried across continue-as-new. */
+  pending?: PendingChangesState;
+  progress?: RealtimeSyncProgress;
+}
+
+export interface RealtimeSyncProgress {
+  /** Change notices received (before deduplication). */
+  changesReceived: number;
+  batches: number;
+  prefixesReread: number;
+  /** Changes dropped because the instance's prefix sync was off or the instance was removed. */
+  dropped: number;
+  /** Batches that failed permanently (e.g. NetBox refused the token); a full sync repairs what they missed. */
+  failedBatches: number;
+  lastFailure: string | null;
+  /** Runs chained by continue-as-new. */
+  runs: number;
+  counts: SyncCounts;
+}
+
+export interface RealtimeSyncStatus extends RealtimeSyncProgress {
+  instanceId: number;
+  pendingPrefixes: number;
+  pendingSites: number;
+  /** Prefix ids plus site names in the batch being applied now (0 when idle). */
+  applying: number;
+  historyLength: number;
+}
+
+/** Prefix ids re-read per activity: a handful of NetBox requests and one transaction. */
+const MAX_PREFIXES_PER_BATCH = 500;
+/** Well below Temporal's 10,240-event warning, whatever the server's own suggestion says. */
+const MAX_HISTORY_EVENTS = 5_000;
+const MAX_HISTORY_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Import Network Site Prefixes: the real-time sync of one NetBox instance. The receiver signals every verified
+ * webhook here; changes are applied in batches, one after another, each re-reading the prefixes from NetBox, so
+ * the IP Blocks converge to what NetBox says now whatever order, duplication or delay the webhooks arrive with.
+ */
+export async function importNetworkSitePrefixes(input: ImportNetworkSitePrefixesInput): Promise<RealtimeSyncStatus> {
+  const instanceId = input?.instanceId;
+  if (!Number.isInteger(instanceId) || instanceId <= 0) {
+    throw ApplicationFailure.nonRetryable(`the workflow input must be {"instanceId": <NetBox instance id>}; got ${JSON.stringify(input)}`, 'InvalidInputError');
+  }
+  const pending = new PendingChanges(input.pending);
+  const progress: RealtimeSyncProgress = input.progress ?? {
+    changesReceived: 0,
+    batches: 0,
+    prefixesReread: 0,
+    dropped: 0,
+    failedBatches: 0,
+    lastFailure: null,
+    runs: 1,
+    counts: emptyCounts(),
+  };
+  let applying = 0;
+  const status = (): RealtimeSyncStatus => ({
+    instanceId,
+    pendingPrefixes: pending.prefixCount,
+    pendingSites: pending.siteCount,
+    applying,
+    historyLength: workflowInfo().historyLength,
+    ...progress,
+  });
+
+  setHandler(netboxChangesSignal, (changes) => {
+    for (const change of changes) pending.add(change);
+    progress.changesReceived += changes.length;
+  });
+  setHandler(realtimeStatusQuery, status);
+
+  for (;;) {
+    if (!(await condition(() => pending.size > 0, input.idleTimeout ?? '1 hour'))) {
+      // Idle: finish; the next event's signal-with-start begins a fresh run.
+      return status();
+    }
+    const batch = pending.take(MAX_PREFIXES_PER_BATCH);
+    applying = batch.prefixIds.length + batch.siteNames.length;
+    try {
+      const result = await applyNetBoxChanges({ instanceId, ...batch });
+      progress.batches++;
+      progress.prefixesReread += result.prefixesReread;
+      progress.dropped += result.dropped;
+      progress.counts = addCounts(progress.counts, result.counts);
+      if (result.dropped) log.warn('changes dropped', { instanceId, dropped: result.dropped, reason: result.droppedReason });
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      // Only permanent failures get here (transient ones retry forever): keep serving later events.
+      progress.failedBatches++;
+      progress.lastFailure = err.cause?.message ?? err.message;
+      log.error('batch failed', { instanceId, prefixes: batch.prefixIds.length, sites: batch.siteNames.length, error: progress.lastFailure });
+    } finally {
+      applying = 0;
+    }
+
+    const info = workflowInfo();
+    if (info.continueAsNewSuggested || info.historyLength > (input.historyLimit ?? MAX_HISTORY_EVENTS) || info.historySize > MAX_HISTORY_BYTES) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof importNetworkSitePrefixes>({
+        instanceId,
+        ...(input.idleTimeout !== undefined ? { idleTimeout: input.idleTimeout } : {}),
+        ...(input.historyLimit !== undefined ? { historyLimit: input.historyLimit } : {}),
+        pending: pending.state(),
+        progress: { ...progress, runs: progress.runs + 1 },
+      });
+    }
+  }
+}

@@ -1,5 +1,6 @@
 /**
- * Errors that retrying cannot fix. Each carries the fix in its message; activities turn them into
+ * Errors that retrying cannot fix (workflows/input.ts lists their names for retry policies; a test keeps
+ * the two in step). Each carries the fix in its message; activities turn them into
  * non-retryable Temporal failures whose type is the class name (see activities/index.ts).
  */
 export class PermanentError extends Error {
@@ -35,20 +36,9 @@ export class NetBoxUnavailableError extends Error {
   }
 }
 
-export const PERMANENT_ERROR_TYPES = [
-  'UnknownInstanceError',
-  'PrefixSyncDisabledError',
-  'InvalidInputError',
-  'DuplicateInstanceError',
-  'NetBoxAuthError',
-  'NotANetBoxApiError',
-  'NetBoxRequestRejectedError',
-];
 
 /** NetBox answered with a shape this integration cannot read (a NetBox version or plugin it does not know). */
 export class UnexpectedNetBoxResponseError extends PermanentError {}
-PERMANENT_ERROR_TYPES.push('UnexpectedNetBoxResponseError');
 
 /** An object in NetBox is in the way of ours (say, a custom field of the same name but another type): a person must decide. */
 export class NetBoxObjectConflictError extends PermanentError {}
-PERMANENT_ERROR_TYPES.push('NetBoxObjectConflictError');

@@ -31,7 +31,11 @@ export async function startStack(
   const log = options.log ?? console.log;
   if (!runtimeInstalled) {
     // The SDK's own logs at WARN: activity and workflow progress is reported by the project, without secrets.
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    try {
+      Runtime.install({ logger: new DefaultLogger('WARN') });
+    } catch {
+      // Already installed by the embedding process (a test, or a host application): keep its logger.
+    }
     runtimeInstalled = true;
   }
   let devServer: DevServer | undefined;

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 
-/** Error types no retry can fix (mirrors activities/errors.ts, which workflow code cannot import). */
+/** Error types no retry can fix: every PermanentError subclass of activities/errors.ts (test/errors.test.ts checks). */
 export const PERMANENT_FAILURES = [
   'UnknownInstanceError',
   'PrefixSyncDisabledError',

@@ -1,5 +1,5 @@
-import type { Kysely } from 'kysely';
-import type { Database } from './schema';
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, PrefixBlockLedgerTable } from './schema';
 
 /** One IP Block this integration created for one NetBox prefix. */
 export interface LedgerEntry {
@@ -86,16 +86,7 @@ export class Ledger {
   }
 }
 
-function toEntry(r: {
-  instance_id: number;
-  netbox_prefix_id: number;
-  network_site_id: string;
-  network_site_name: string;
-  ip_block_id: string;
-  cidr: string;
-  description: string;
-  netbox_last_updated: string | null;
-}): LedgerEntry {
+function toEntry(r: Selectable<PrefixBlockLedgerTable>): LedgerEntry {
   return {
     instanceId: Number(r.instance_id),
     netboxPrefixId: Number(r.netbox_prefix_id),

@@ -1,0 +1,101 @@
+/**
+ * The whole path, as an operator runs it: the product's own stack (worker + receiver), prefix sync enabled
+ * through the client (which registers the webhook in NetBox with the lifecycle workflow), a full sync of
+ * NetBox's 4.2 demo data, then changes made in NetBox reaching gaiia through signed webhooks, and finally
+ * sync disabled (webhook removed, changes no longer flow).
+ */
+import net from 'node:net';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { PrefixSyncClient } from '../client/prefix-sync-client';
+import { startStack, type RunningStack } from '../client/stack';
+import { loadDemoDataset, startNetBoxStandIn, type NetBoxStandIn } from './netbox-standin';
+import { testConfig } from './support/config';
+import { startTemporal } from './support/temporal';
+
+jest.setTimeout(180_000);
+
+let env: TestWorkflowEnvironment;
+let netbox: NetBoxStandIn;
+let stack: RunningStack;
+let client: PrefixSyncClient;
+let receiverUrl: string;
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const blocksOn = async (site: string) =>
+  (await client.listIpBlocks()).filter((b) => b.networkSiteName === site).map((b) => `${b.block} ${b.description}`.trim()).sort();
+
+beforeAll(async () => {
+  env = await startTemporal();
+  netbox = await startNetBoxStandIn({ version: '4.2', dataset: loadDemoDataset('4.2') });
+  const base = testConfig();
+  const port = await freePort();
+  receiverUrl = `http://127.0.0.1:${port}`;
+  const config = { ...base, receiver: { host: '127.0.0.1', port, publicUrl: receiverUrl } };
+  stack = await startStack(config, { temporalAddress: env.address, log: () => {} });
+  client = await PrefixSyncClient.open(config, { temporalAddress: env.address });
+  for (const site of netbox.dataset.sites.all()) await client.addNetworkSite(site.name);
+});
+
+afterAll(async () => {
+  await client?.close();
+  await stack?.stop();
+  await netbox?.close();
+  await env?.teardown();
+});
+
+test('enable → full sync → NetBox changes arrive through signed webhooks → disable stops them', async () => {
+  const instance = await client.addInstance({ baseUrl: netbox.url, token: netbox.token });
+  await client.setPrefixSync('Default', true);
+
+  // Enabling registered our webhook (with a secret) and event rules in NetBox, pointing at the receiver.
+  const webhooks = netbox.dataset.webhooks.all();
+  expect(webhooks).toHaveLength(1);
+  expect(webhooks[0].payloadUrl).toBe(`${receiverUrl}/webhooks/netbox?instanceId=${instance.id}`);
+  expect(webhooks[0].secret).toMatch(/^[0-9a-f]{32,}$/);
+  expect(netbox.dataset.eventRules.all().length).toBeGreaterThanOrEqual(2);
+
+  const report = await client.runFullSync('Default');
+  expect(report.created).toBe(65);
+  const akron = netbox.dataset.sites.all().find((s) => s.name === 'DM-Akron')!;
+  const before = await blocksOn('DM-Akron');
+
+  // Created in NetBox → a new IP Block on the Network Site of the same name.
+  const created = netbox.createPrefix({ prefix: '10.250.0.0/24', siteId: akron.id, description: 'new in NetBox' });
+  await eventually(() => blocksOn('DM-Akron'), (b) => b.includes('10.250.0.0/24 new in NetBox'), 'the created prefix');
+
+  // Edited → the same block updated in place.
+  const [blockBefore] = (await client.listIpBlocks()).filter((b) => b.block === '10.250.0.0/24');
+  netbox.updatePrefix(created.id, { prefix: '10.250.1.0/24', description: 'edited' });
+  await eventually(() => blocksOn('DM-Akron'), (b) => b.includes('10.250.1.0/24 edited') && !b.some((x) => x.startsWith('10.250.0.0/24')), 'the edit');
+  expect((await client.listIpBlocks()).find((b) => b.block === '10.250.1.0/24')!.id).toBe(blockBefore.id);
+
+  // Deleted → our block removed; the rest of the site untouched.
+  netbox.deletePrefix(created.id);
+  await eventually(() => blocksOn('DM-Akron'), (b) => JSON.stringify(b) === JSON.stringify(before), 'the delete');
+
+  // Disabling removes our webhook from NetBox; later changes no longer reach gaiia.
+  await client.setPrefixSync('Default', false);
+  expect(netbox.dataset.webhooks.all()).toHaveLength(0);
+  expect(netbox.dataset.eventRules.all()).toHaveLength(0);
+  netbox.createPrefix({ prefix: '10.251.0.0/24', siteId: akron.id });
+  await netbox.flushDeliveries();
+  await new Promise((r) => setTimeout(r, 500));
+  expect(await blocksOn('DM-Akron')).toEqual(before);
+});

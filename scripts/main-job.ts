@@ -12,6 +12,7 @@
  * own store is used and kept.
  */
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { NetBoxClient } from '../activities/netbox/client';
 import { loadConfig, type AppConfig } from '../activities/store/config';
@@ -20,7 +21,7 @@ import { fullSyncWorkflowId, PrefixSyncClient } from '../client/prefix-sync-clie
 import { startStack } from '../client/stack';
 import { startDevServer, type DevServer } from '../client/temporal-server';
 import { loadDemoDataset } from '../test/netbox-standin/demo-dump';
-import { startNetBoxStandIn } from '../test/netbox-standin/server';
+import { startNetBoxStandIn, type NetBoxStandIn } from '../test/netbox-standin/server';
 
 interface Source {
   label: string;
@@ -28,6 +29,8 @@ interface Source {
   config: AppConfig;
   url: string;
   token: string;
+  /** The demo's stand-in, where the job also makes a few changes to show real-time sync. */
+  standIn?: NetBoxStandIn;
   close(): Promise<void>;
 }
 
@@ -73,6 +76,8 @@ async function openSources(base: AppConfig): Promise<Source[]> {
   for (const version of ['4.2', '4.1'] as const) {
     const standIn = await startNetBoxStandIn({ version, dataset: loadDemoDataset(version) });
     const dataDir = path.join(base.dataDir, 'main-job', `netbox-demo-v${version}`);
+    // A receiver of its own on a free loopback port, so the demo runs beside `npm start`.
+    const receiverPort = await freePort();
     sources.push({
       label: `NetBox ${version} demo data (shared/netbox-demo-data/netbox-demo-v${version}.sql, served by the stand-in at ${standIn.url})`,
       instanceName: 'Default',
@@ -81,9 +86,11 @@ async function openSources(base: AppConfig): Promise<Source[]> {
         dataDir,
         databaseUrl: `sqlite:${path.join(dataDir, 'netbox-prefix-sync.sqlite')}`,
         temporal: { ...base.temporal, taskQueue: `${base.temporal.taskQueue}-demo-v${version}` },
+        receiver: { host: '127.0.0.1', port: receiverPort, publicUrl: `http://127.0.0.1:${receiverPort}` },
       },
       url: standIn.url,
       token: standIn.token,
+      standIn,
       close: () => standIn.close(),
     });
   }
@@ -92,13 +99,14 @@ async function openSources(base: AppConfig): Promise<Source[]> {
 
 async function syncOne(source: Source, temporalAddress: string): Promise<void> {
   console.log(`\n=== ${source.label}`);
-  const stack = await startStack(source.config, { temporalAddress, log: () => {}, receiver: false });
+  const stack = await startStack(source.config, { temporalAddress, log: () => {} });
   const client = await PrefixSyncClient.open(source.config, { temporalAddress });
   try {
     const existing = (await client.listInstances()).find((i) => i.name === source.instanceName);
     if (existing) await client.updateInstance(source.instanceName, { baseUrl: source.url, token: source.token });
     else await client.addInstance({ name: source.instanceName, baseUrl: source.url, token: source.token });
-    await client.setPrefixSync(source.instanceName, true);
+    const enabled = await client.setPrefixSync(source.instanceName, true);
+    console.log(`Prefix sync enabled: NetBox now calls ${enabled.webhook?.payloadUrl ?? '(no webhook registered)'} for prefix and site changes`);
 
     // gaiia's side: Network Sites named after most of NetBox's sites (every fifth is left out on purpose,
     // so the report shows prefixes skipped for having no Network Site of that exact name).
@@ -118,6 +126,8 @@ async function syncOne(source: Source, temporalAddress: string): Promise<void> {
     const rerun = await client.runFullSync(source.instanceName);
     console.log(`Re-run: created ${rerun.created}, already present ${rerun.alreadyPresent} (a full sync is idempotent)`);
 
+    if (source.standIn) await showRealtime(source.standIn, client, chosen);
+
     const blocks = await client.listIpBlocks();
     console.log(`\nIP Blocks now in the embedded gaiia target (${blocks.length}):`);
     const bySite = new Map<string, string[]>();
@@ -127,6 +137,34 @@ async function syncOne(source: Source, temporalAddress: string): Promise<void> {
     await client.close();
     await stack.stop();
   }
+}
+
+/** Makes a few changes in the demo NetBox and times each until gaiia shows it (signed webhook → receiver → workflow). */
+async function showRealtime(netbox: NetBoxStandIn, client: PrefixSyncClient, networkSites: string[]): Promise<void> {
+  const site = netbox.dataset.sites.all().find((s) => s.name === networkSites[0])!;
+  const blocksOn = async () => (await client.listIpBlocks()).filter((b) => b.networkSiteName === site.name);
+  const timed = async (what: string, change: () => void, done: (blocks: Awaited<ReturnType<typeof blocksOn>>) => boolean) => {
+    const started = Date.now();
+    change();
+    while (!done(await blocksOn())) {
+      if (Date.now() - started > 30_000) throw new Error(`real-time sync did not show '${what}' within 30 s`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    console.log(`  ${what}: on Network Site '${site.name}' after ${Date.now() - started} ms`);
+  };
+  console.log('\nReal-time sync (changes made in NetBox, delivered as signed webhooks):');
+  let id = 0;
+  await timed('prefix 192.0.2.0/24 created', () => (id = netbox.createPrefix({ prefix: '192.0.2.0/24', siteId: site.id, description: 'demo' }).id), (b) => b.some((x) => x.block === '192.0.2.0/24'));
+  await timed('its CIDR changed to 192.0.2.0/25', () => netbox.updatePrefix(id, { prefix: '192.0.2.0/25' }), (b) => b.some((x) => x.block === '192.0.2.0/25') && !b.some((x) => x.block === '192.0.2.0/24'));
+  await timed('prefix deleted', () => netbox.deletePrefix(id), (b) => !b.some((x) => x.block.startsWith('192.0.2.')));
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 // Ctrl-C or a closed pipe: exit through process.exit so the dev server and stand-ins are stopped.

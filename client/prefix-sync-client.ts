@@ -173,7 +173,7 @@ export class PrefixSyncClient {
     const client = await this.temporalClient();
     return client.workflow.start('importNetworkSitePrefixesFullSync', {
       taskQueue: this.config.temporal.taskQueue,
-      workflowId: fullSyncWorkflowId(instance.id),
+      workflowId: fullSyncWorkflowId(instance.id, this.config.temporal.taskQueue),
       workflowIdConflictPolicy: 'USE_EXISTING',
       args: [{ instanceName: instance.name, ...options }],
     });
@@ -231,7 +231,7 @@ export class PrefixSyncClient {
    */
   private async runWebhookWorkflow<T>(type: string, instance: NetBoxInstance, arg: object): Promise<T> {
     const client = await this.temporalClient();
-    const workflowId = webhookWorkflowId(instance.id);
+    const workflowId = webhookWorkflowId(instance.id, this.config.temporal.taskQueue);
     for (let attempt = 1; ; attempt++) {
       let handle: WorkflowHandle;
       try {
@@ -282,13 +282,16 @@ export class PrefixSyncClient {
   }
 }
 
-/** One id for both webhook workflows of an instance: registering and removing never overlap. */
-export function webhookWorkflowId(instanceId: number): string {
-  return `netbox-webhook-${instanceId}`;
+/**
+ * One id for both webhook workflows of an instance: registering and removing never overlap. Workflow ids
+ * are scoped by task queue, since instance ids are per store (see realtimeWorkflowId).
+ */
+export function webhookWorkflowId(instanceId: number, taskQueue: string): string {
+  return `netbox-webhook-${instanceId}@${taskQueue}`;
 }
 
-export function fullSyncWorkflowId(instanceId: number): string {
-  return `netbox-full-sync-${instanceId}`;
+export function fullSyncWorkflowId(instanceId: number, taskQueue: string): string {
+  return `netbox-full-sync-${instanceId}@${taskQueue}`;
 }
 
 /** Checks a URL is a NetBox API and the token may read prefixes; returns NetBox's version. */

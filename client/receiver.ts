@@ -69,7 +69,7 @@ export class TemporalChangeSignaller implements ChangeSignaller {
 
   private async send(instanceId: number, lane: { waiting: WaitingChange[]; sending: boolean }): Promise<void> {
     lane.sending = true;
-    const workflowId = realtimeWorkflowId(instanceId);
+    const workflowId = realtimeWorkflowId(instanceId, this.options.taskQueue);
     while (lane.waiting.length) {
       const group = lane.waiting.splice(0, MAX_CHANGES_PER_SIGNAL);
       try {

@@ -88,7 +88,7 @@ async function main(): Promise<void> {
 
     const temporalClient = new Client({ connection: await Connection.connect({ address: temporal.address }) });
     const runs: number[] = [];
-    for await (const run of temporalClient.workflow.list({ query: `WorkflowId = '${fullSyncWorkflowId(instance.id)}'` })) {
+    for await (const run of temporalClient.workflow.list({ query: `WorkflowId = '${fullSyncWorkflowId(instance.id, config.temporal.taskQueue)}'` })) {
       const history = await temporalClient.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
       runs.push(history.events?.length ?? 0);
     }

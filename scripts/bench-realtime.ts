@@ -78,7 +78,7 @@ async function main(): Promise<void> {
     const networkSites = [...new Set(dataset.sites.all().map((s) => s.name))];
     for (const name of networkSites) await connections.gaiia.createNetworkSite(name);
     const ids = dataset.prefixes.all().map((p) => p.id);
-    const handle = temporalClient.workflow.getHandle(realtimeWorkflowId(instance.id));
+    const handle = temporalClient.workflow.getHandle(realtimeWorkflowId(instance.id, config.temporal.taskQueue));
     const settle = async (accepted: number): Promise<RealtimeSyncStatus> => {
       for (;;) {
         const s = await handle.query(realtimeStatusQuery).catch(() => null);

@@ -35,6 +35,8 @@ interface Source {
 }
 
 async function main(): Promise<void> {
+  // The job prints its own report; the receiver logs only problems (LOG_LEVEL=info shows each webhook).
+  process.env.LOG_LEVEL ??= 'warn';
   const keepRunning = process.argv.includes('--keep-running');
   const base = loadConfig();
   let devServer: DevServer | undefined;
@@ -120,7 +122,7 @@ async function syncOne(source: Source, temporalAddress: string): Promise<void> {
     const started = Date.now();
     const report = await client.runFullSync(source.instanceName);
     console.log(formatReport(report));
-    const workflowId = fullSyncWorkflowId((await client.getInstance(source.instanceName)).id);
+    const workflowId = fullSyncWorkflowId((await client.getInstance(source.instanceName)).id, source.config.temporal.taskQueue);
     console.log(`  took ${((Date.now() - started) / 1000).toFixed(1)} s (workflow id ${workflowId}, task queue ${source.config.temporal.taskQueue})`);
 
     const rerun = await client.runFullSync(source.instanceName);

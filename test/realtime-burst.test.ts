@@ -24,7 +24,7 @@ test('10,000 webhooks across many continue-as-new runs: nothing lost, every run 
   await h.addNetworkSites(...networkSites);
   // Started ahead of the first webhook with a low history limit, so the burst spans several runs.
   await h.env.client.workflow.start(importNetworkSitePrefixes, {
-    workflowId: realtimeWorkflowId(instanceId),
+    workflowId: realtimeWorkflowId(instanceId, h.config.temporal.taskQueue),
     taskQueue: h.config.temporal.taskQueue,
     args: [{ instanceId, historyLimit: 300 }],
   });
@@ -40,7 +40,7 @@ test('10,000 webhooks across many continue-as-new runs: nothing lost, every run 
   expect(status).toMatchObject({ changesReceived: 10_000, failedBatches: 0, dropped: 0 });
   expect(status!.runs).toBeGreaterThanOrEqual(3);
   const lengths: number[] = [];
-  for await (const run of h.env.client.workflow.list({ query: `WorkflowId = '${realtimeWorkflowId(instanceId)}'` })) {
+  for await (const run of h.env.client.workflow.list({ query: `WorkflowId = '${realtimeWorkflowId(instanceId, h.config.temporal.taskQueue)}'` })) {
     lengths.push((await h.env.client.workflow.getHandle(run.workflowId, run.runId).fetchHistory()).events?.length ?? 0);
   }
   expect(lengths.length).toBe(status!.runs);

@@ -93,7 +93,7 @@ async function storeState() {
 }
 
 async function expectNoWorkflow(instanceId: number) {
-  await expect(env.client.workflow.getHandle(realtimeWorkflowId(instanceId)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+  await expect(env.client.workflow.getHandle(realtimeWorkflowId(instanceId, config.temporal.taskQueue)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
 }
 
 describe('rejections signal nothing and change nothing', () => {
@@ -151,9 +151,9 @@ test('the health endpoint answers', async () => {
 
 test('a signed webhook is accepted only once its signal is in the workflow history, and the signal is small and secret-free', async () => {
   const res = await post(prefixEvent(7));
-  expect(res).toEqual({ status: 202, body: { status: 'accepted', workflowId: realtimeWorkflowId(enabledId) } });
+  expect(res).toEqual({ status: 202, body: { status: 'accepted', workflowId: realtimeWorkflowId(enabledId, config.temporal.taskQueue) } });
   // 2xx came after signal-with-start resolved, so the signal is already durable: no waiting needed.
-  const handle = env.client.workflow.getHandle(realtimeWorkflowId(enabledId));
+  const handle = env.client.workflow.getHandle(realtimeWorkflowId(enabledId, config.temporal.taskQueue));
   const history = await handle.fetchHistory();
   const signals = (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes);
   expect(signals).toHaveLength(1);
@@ -168,7 +168,7 @@ test('a signed webhook is accepted only once its signal is in the workflow histo
 });
 
 test('concurrent webhooks share signals (group commit), and every one is answered only once its signal is durable', async () => {
-  const handle = env.client.workflow.getHandle(realtimeWorkflowId(enabledId));
+  const handle = env.client.workflow.getHandle(realtimeWorkflowId(enabledId, config.temporal.taskQueue));
   const results = await Promise.all(Array.from({ length: 60 }, (_, i) => post(prefixEvent(100 + i))));
   expect(results.map((r) => r.status)).toEqual(Array(60).fill(202));
   const signals = ((await handle.fetchHistory()).events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes);

@@ -99,3 +99,35 @@ test('enable → full sync → NetBox changes arrive through signed webhooks →
   await new Promise((r) => setTimeout(r, 500));
   expect(await blocksOn('DM-Akron')).toEqual(before);
 });
+
+test('two deployments sharing one Temporal namespace (own task queue and store each) never steal each other’s events', async () => {
+  const deployments = [];
+  for (let i = 0; i < 2; i++) {
+    const nb = await startNetBoxStandIn({ version: '4.2', dataset: loadDemoDataset('4.2') });
+    const port = await freePort();
+    const config = { ...testConfig(), receiver: { host: '127.0.0.1', port, publicUrl: `http://127.0.0.1:${port}` } };
+    const s = await startStack(config, { temporalAddress: env.address, log: () => {} });
+    const c = await PrefixSyncClient.open(config, { temporalAddress: env.address });
+    await c.addNetworkSite('DM-Akron');
+    const instance = await c.addInstance({ baseUrl: nb.url, token: nb.token });
+    await c.setPrefixSync('Default', true);
+    deployments.push({ nb, stack: s, client: c, instanceId: instance.id });
+  }
+  try {
+    // Both stores number their first instance 1; each NetBox change must reach its own deployment.
+    expect(deployments.map((d) => d.instanceId)).toEqual([1, 1]);
+    for (const [i, d] of deployments.entries()) {
+      const akron = d.nb.dataset.sites.all().find((s) => s.name === 'DM-Akron')!;
+      d.nb.createPrefix({ prefix: `10.99.${i}.0/24`, siteId: akron.id });
+    }
+    for (const [i, d] of deployments.entries()) {
+      await eventually(async () => (await d.client.listIpBlocks()).map((b) => b.block), (b) => b.includes(`10.99.${i}.0/24`), `deployment ${i}'s block`);
+    }
+  } finally {
+    for (const d of deployments) {
+      await d.client.close();
+      await d.stack.stop();
+      await d.nb.close();
+    }
+  }
+});

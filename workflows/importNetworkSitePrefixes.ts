@@ -33,9 +33,12 @@ export const netboxChangesSignal = defineSignal<[NetBoxChange[]]>('netboxChanges
 /** Queue length and what the workflow has done so far. */
 export const realtimeStatusQuery = defineQuery<RealtimeSyncStatus>('status');
 
-/** One workflow per instance: the receiver's signal-with-start finds it by this id. */
-export function realtimeWorkflowId(instanceId: number): string {
-  return `netbox-prefix-events-${instanceId}`;
+/**
+ * One workflow per instance: the receiver's signal-with-start finds it by this id. Scoped by task queue,
+ * since instance ids are per store: deployments sharing a namespace each have their own task queue.
+ */
+export function realtimeWorkflowId(instanceId: number, taskQueue: string): string {
+  return `netbox-prefix-events-${instanceId}@${taskQueue}`;
 }
 
 export interface ImportNetworkSitePrefixesInput {

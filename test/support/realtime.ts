@@ -95,7 +95,7 @@ export class RealtimeHarness {
 
   async status(instanceId: number): Promise<RealtimeSyncStatus | null> {
     try {
-      return await this.env.client.workflow.getHandle(realtimeWorkflowId(instanceId)).query(realtimeStatusQuery);
+      return await this.env.client.workflow.getHandle(realtimeWorkflowId(instanceId, this.config.temporal.taskQueue)).query(realtimeStatusQuery);
     } catch {
       return null;
     }

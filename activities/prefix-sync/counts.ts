@@ -8,6 +8,7 @@ export const SKIP_REASONS = [
   'filteredByRole',
   'conflictingBlock',
   'ownBlockOnAnotherSite',
+  'changedDuringSync',
 ] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 

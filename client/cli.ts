@@ -211,17 +211,19 @@ function parseRoles(value: string): number[] {
 }
 
 export function formatReport(r: FullSyncReport): string {
-  const skipped = Object.entries(r.skipped)
-    .filter(([, n]) => n > 0)
-    .map(([reason, n]) => `    ${reason}: ${n}`);
+  // Prefixes the role filter leaves out are never fetched (NetBox applies the filter): counted apart.
+  const { filteredByRole, ...lookedAtSkips } = r.skipped;
+  const skipped = Object.entries(lookedAtSkips).filter(([, n]) => n > 0);
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   return [
-    `Full sync of '${r.instanceName}' (NetBox ${r.netboxVersion}, ${r.netboxPrefixCount ?? '?'} prefixes, ${r.pages} pages, ${r.runs} run(s))`,
+    `Full sync of '${r.instanceName}' (NetBox ${r.netboxVersion}, ${r.netboxPrefixCount ?? '?'} prefixes in NetBox, ${plural(r.pages, 'page')}, ${plural(r.runs, 'workflow run')})`,
+    ...(filteredByRole ? [`  left out by the role filter: ${filteredByRole}`] : []),
     `  prefixes looked at: ${r.prefixes}`,
-    `  created: ${r.created}`,
-    `  updated: ${r.updated}`,
-    `  already present: ${r.alreadyPresent}`,
-    `  skipped: ${Object.values(r.skipped).reduce((a, b) => a + b, 0)}`,
-    ...skipped,
+    `    created: ${r.created}`,
+    `    updated: ${r.updated}`,
+    `    already present: ${r.alreadyPresent}`,
+    `    skipped: ${skipped.reduce((sum, [, n]) => sum + n, 0)}`,
+    ...skipped.map(([reason, n]) => `      ${reason}: ${n}`),
     ...(r.missingNetworkSites.length ? [`  NetBox sites with no Network Site of that exact name: ${r.missingNetworkSites.join(', ')}`] : []),
     ...r.conflicts.map((c) => `  conflict: prefix ${c.prefixId} ${c.cidr} on '${c.networkSite}' is taken by a block this prefix did not create`),
   ].join('\n');

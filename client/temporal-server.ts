@@ -81,7 +81,8 @@ export async function startDevServer(
   const dbFile = options.dbFile === undefined ? path.join(config.dataDir, 'temporal.sqlite') : options.dbFile;
   if (await isListening(port)) {
     throw new Error(
-      `port ${port} is already in use: another Temporal (or program) is running there; stop it, or set TEMPORAL_ADDRESS=127.0.0.1:${port} to use it`,
+      `port ${port} is already in use: another Temporal (or program) is running there; stop it, set TEMPORAL_ADDRESS=127.0.0.1:${port} to use it, ` +
+        `or set TEMPORAL_DEV_PORT and TEMPORAL_DEV_UI_PORT to start the dev server on other ports`,
     );
   }
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--namespace', config.temporal.namespace, '--log-level', 'warn'];

@@ -7,9 +7,9 @@
  *   NETBOX_URL=… NETBOX_TOKEN=… npm run demo   # the same against a real NetBox
  *   npm run demo -- --keep-running    # leave the Temporal Web UI up afterwards
  *
- * Each demo dump gets its own store under .data/main-job/, emptied at every run (both dumps hold the same
- * sites and prefixes, and one instance never takes over another's blocks); with NETBOX_URL the operator's
- * own store is used and kept.
+ * Each source gets its own store under .data/main-job/, emptied at every run (both dumps hold the same
+ * sites and prefixes, and one instance never takes over another's blocks). The operator's own store is
+ * never touched, and prefix sync is disabled again at the end, so no webhook of ours is left in NetBox.
  */
 import fs from 'node:fs';
 import net from 'node:net';
@@ -20,7 +20,7 @@ import { formatReport } from '../client/cli';
 import { fullSyncWorkflowId, PrefixSyncClient } from '../client/prefix-sync-client';
 import { startStack } from '../client/stack';
 import { startDevServer, type DevServer } from '../client/temporal-server';
-import { loadDemoDataset } from '../test/netbox-standin/demo-dump';
+import { loadDemoDataset, requireDemoData } from '../test/netbox-standin/demo-dump';
 import { startNetBoxStandIn, type NetBoxStandIn } from '../test/netbox-standin/server';
 
 interface Source {
@@ -39,6 +39,7 @@ async function main(): Promise<void> {
   process.env.LOG_LEVEL ??= 'warn';
   const keepRunning = process.argv.includes('--keep-running');
   const base = loadConfig();
+  if (!process.env.NETBOX_URL) requireDemoData();
   let devServer: DevServer | undefined;
   let temporalAddress = base.temporal.address;
   if (!temporalAddress) {
@@ -61,35 +62,32 @@ async function main(): Promise<void> {
 }
 
 async function openSources(base: AppConfig): Promise<Source[]> {
+  // The demo's own stores start empty on every run, so each run shows the data flowing in.
+  fs.rmSync(path.join(base.dataDir, 'main-job'), { recursive: true, force: true });
   if (process.env.NETBOX_URL) {
     if (!process.env.NETBOX_TOKEN) throw new Error('NETBOX_URL is set but NETBOX_TOKEN is not: set both to sync from a real NetBox');
     return [{
       label: `NetBox at ${process.env.NETBOX_URL}`,
       instanceName: process.env.NETBOX_INSTANCE_NAME ?? 'Default',
-      config: base,
+      config: demoConfig(base, 'netbox', base.receiver),
       url: process.env.NETBOX_URL,
       token: process.env.NETBOX_TOKEN,
       close: async () => {},
     }];
   }
-  // The demo's own store starts empty on every run, so each run shows the demo data flowing in.
-  fs.rmSync(path.join(base.dataDir, 'main-job'), { recursive: true, force: true });
   const sources: Source[] = [];
   for (const version of ['4.2', '4.1'] as const) {
     const standIn = await startNetBoxStandIn({ version, dataset: loadDemoDataset(version) });
-    const dataDir = path.join(base.dataDir, 'main-job', `netbox-demo-v${version}`);
     // A receiver of its own on a free loopback port, so the demo runs beside `npm start`.
     const receiverPort = await freePort();
     sources.push({
       label: `NetBox ${version} demo data (shared/netbox-demo-data/netbox-demo-v${version}.sql, served by the stand-in at ${standIn.url})`,
       instanceName: 'Default',
-      config: {
-        ...base,
-        dataDir,
-        databaseUrl: `sqlite:${path.join(dataDir, 'netbox-prefix-sync.sqlite')}`,
-        temporal: { ...base.temporal, taskQueue: `${base.temporal.taskQueue}-demo-v${version}` },
-        receiver: { host: '127.0.0.1', port: receiverPort, publicUrl: `http://127.0.0.1:${receiverPort}` },
-      },
+      config: demoConfig(base, `netbox-demo-v${version}`, {
+        host: '127.0.0.1',
+        port: receiverPort,
+        publicUrl: `http://127.0.0.1:${receiverPort}`,
+      }),
       url: standIn.url,
       token: standIn.token,
       standIn,
@@ -135,10 +133,24 @@ async function syncOne(source: Source, temporalAddress: string): Promise<void> {
     const bySite = new Map<string, string[]>();
     for (const b of blocks) bySite.set(b.networkSiteName, [...(bySite.get(b.networkSiteName) ?? []), b.description ? `${b.block} (${b.description})` : b.block]);
     for (const [site, list] of bySite) console.log(`  ${site.padEnd(16)} ${list.join(', ')}`);
+    await client.setPrefixSync(source.instanceName, false);
+    console.log('\nPrefix sync disabled again: our webhook and event rules are gone from that NetBox.');
   } finally {
     await client.close();
     await stack.stop();
   }
+}
+
+/** A store of the demo's own under .data/main-job/<name>, with its own task queue. */
+function demoConfig(base: AppConfig, name: string, receiver: AppConfig['receiver']): AppConfig {
+  const dataDir = path.join(base.dataDir, 'main-job', name);
+  return {
+    ...base,
+    dataDir,
+    databaseUrl: `sqlite:${path.join(dataDir, 'netbox-prefix-sync.sqlite')}`,
+    temporal: { ...base.temporal, taskQueue: `${base.temporal.taskQueue}-demo-${name}` },
+    receiver,
+  };
 }
 
 /** Makes a few changes in the demo NetBox and times each until gaiia shows it (signed webhook → receiver → workflow). */

@@ -4,7 +4,7 @@
  * Only PostgreSQL `COPY ... FROM stdin;` blocks are read; columns are looked up by the names in each
  * COPY header, so column order differences between releases do not matter.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   CustomFieldRecord,
@@ -45,6 +45,17 @@ const TABLES = [
 
 export function demoDataDir(): string {
   return process.env.NETBOX_DEMO_DATA_DIR ?? path.resolve(__dirname, '../../../shared/netbox-demo-data');
+}
+
+/** Fails at once, naming the fix, when NetBox's demo dumps are not where this checkout expects them. */
+export function requireDemoData(): void {
+  const missing = (['4.1', '4.2'] as const).map(demoDumpPath).filter((f) => !existsSync(f));
+  if (missing.length) {
+    throw new Error(
+      `NetBox's demo data is missing (${missing.join(', ')}): keep the checkout beside the shared/ folder ` +
+        `(shared/netbox-demo-data), or set NETBOX_DEMO_DATA_DIR to the folder holding netbox-demo-v4.1.sql and netbox-demo-v4.2.sql`,
+    );
+  }
 }
 
 export function demoDumpPath(version: DemoDumpVersion): string {

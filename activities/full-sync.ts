@@ -94,7 +94,7 @@ export function createFullSyncActivities(c: Connections) {
         reconcilePrefixes(
           unit,
           page!.prefixes.map((p) => ({ prefixId: p.id, prefix: p })),
-          { instanceId: instance.id, roleFilter: instance.roleFilter, mode: 'additive' },
+          { instanceId: instance.id, roleFilter: instance.roleFilter, mode: 'additive', observedAt: page!.fetchedAt },
         ),
       );
       return { counts, lastId: page.lastId, done: page.done };

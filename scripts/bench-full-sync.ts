@@ -52,7 +52,8 @@ async function main(): Promise<void> {
   const dataset = generateDataset({ prefixes, sites, seed: 42 });
   const netbox = await startNetBoxStandIn({ version: '4.2', dataset });
   const temporal = await startDevServer(config, { dbFile: null, uiPort: 0 });
-  const worker = spawn(process.execPath, [path.join(root, 'dist', 'worker.js')], {
+  const heapMb = arg('worker-heap-mb', 0);
+  const worker = spawn(process.execPath, [...(heapMb ? [`--max-old-space-size=${heapMb}`] : []), path.join(root, 'dist', 'worker.js')], {
     env: { ...env, TEMPORAL_ADDRESS: temporal.address, WORKFLOW_BUNDLE_PATH: bundlePath },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -29,6 +29,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
+  await db.deleteFrom('deleted_prefixes').execute();
   await db.deleteFrom('prefix_block_ledger').execute();
   await db.deleteFrom('ip_blocks').execute();
   await db.deleteFrom('network_sites').execute();
@@ -175,4 +176,31 @@ test('a prefix whose CIDR cannot be read is skipped and counted; the rest of its
   const counts = await run(seen({ ...good, cidr: '10.11.0.0/99' }), { mode: 'converge' });
   expect(counts).toMatchObject({ removed: 1, skipped: { invalidPrefix: 1 } });
   expect(await blocks()).toEqual(['DM-Akron 2001:db8::/48']);
+});
+
+describe('a full sync page read just before a real-time change never undoes it', () => {
+  test('a prefix deleted after the page was read gets no block, whether or not it had one', async () => {
+    const withBlock = prefix('10.11.0.0/24', site('DM-NYC'));
+    const noBlockYet = prefix('10.11.1.0/24', site('DM-NYC'));
+    await run(seen(withBlock));
+    const pageReadAt = new Date(Date.now() - 1000).toISOString();
+    // Real-time: NetBox says both are gone.
+    expect(await run(gone(withBlock, noBlockYet), { mode: 'converge' })).toMatchObject({ removed: 1 });
+    // The full sync applies its older page afterwards.
+    const counts = await run(seen(withBlock, noBlockYet), { observedAt: pageReadAt });
+    expect(counts).toMatchObject({ created: 0, skipped: { changedDuringSync: 2 } });
+    expect(await blocks()).toEqual([]);
+    // A page read after the delete (the prefix id came back in a restored NetBox, say) is applied normally.
+    expect(await run(seen(noBlockYet), { observedAt: new Date(Date.now() + 1000).toISOString() })).toMatchObject({ created: 1 });
+  });
+
+  test('an older read of a prefix does not revert the block to what it was', async () => {
+    const p = prefix('10.12.0.0/24', site('DM-NYC'), { description: 'new', lastUpdated: '2024-06-01T12:00:00.000000Z' });
+    await run(seen(p), { mode: 'converge' });
+    const stale = { ...p, description: 'old', lastUpdated: '2024-06-01T11:59:59.000000Z' };
+    expect(await run(seen(stale))).toMatchObject({ updated: 0, skipped: { changedDuringSync: 1 } });
+    expect(await blocks()).toEqual(['DM-NYC 10.12.0.0/24 new']);
+    const newer = { ...p, description: 'newer', lastUpdated: '2024-06-01T12:00:01.000000Z' };
+    expect(await run(seen(newer))).toMatchObject({ updated: 1 });
+  });
 });

@@ -51,6 +51,8 @@ export interface PrefixPage {
   lastId: number;
   /** True when NetBox has nothing after this page. */
   done: boolean;
+  /** When the request was sent (ISO 8601): anything NetBox changed later may be missing from the page. */
+  fetchedAt: string;
 }
 
 const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
@@ -137,12 +139,13 @@ export class NetBoxClient {
    * silently); it also cannot skip or repeat rows when prefixes are added or removed during the walk.
    */
   async prefixesAfter(afterId: number, limit: number, roleIds: number[] = []): Promise<PrefixPage> {
+    const fetchedAt = new Date().toISOString();
     const query: Query = { ordering: 'id', id__gt: afterId, limit };
     if (roleIds.length) query.role_id = roleIds;
     const page = await this.page('/api/ipam/prefixes/', query);
     const prefixes = page.results.map((raw) => this.parse('/api/ipam/prefixes/', raw, parsePrefix));
     const lastId = prefixes.reduce((max, p) => Math.max(max, p.id), afterId);
-    return { prefixes, lastId, done: prefixes.length === 0 || page.next === null };
+    return { prefixes, lastId, done: prefixes.length === 0 || page.next === null, fetchedAt };
   }
 
   /** The number of prefixes matching `query` (one small request). */

@@ -8,6 +8,7 @@ export const SKIP_REASONS = [
   'filteredByRole',
   'conflictingBlock',
   'ownBlockOnAnotherSite',
+  'changedDuringSync',
   /** NetBox gave a prefix whose CIDR cannot be read: skipped, so one bad row never blocks its page or queue. */
   'invalidPrefix',
 ] as const;

@@ -24,6 +24,11 @@ export interface ReconcileOptions {
    * `converge` (real-time): also remove or move ours so gaiia ends equal to what NetBox says now.
    */
   mode: 'additive' | 'converge';
+  /**
+   * When NetBox was read for these observations. A prefix the real-time sync saw deleted after that moment
+   * is left alone, so a page read just before a delete cannot bring its block back.
+   */
+  observedAt?: string;
 }
 
 interface Placement {
@@ -44,12 +49,15 @@ export async function reconcilePrefixes(
   observations: PrefixObservation[],
   options: ReconcileOptions,
 ): Promise<SyncCounts> {
-  const { instanceId, roleFilter, mode } = options;
+  const { instanceId, roleFilter, mode, observedAt } = options;
   const counts = emptyCounts();
   const latest = new Map(observations.map((o) => [o.prefixId, o]));
   const prefixIds = [...latest.keys()];
 
   const ledger = new Map((await unit.ledger.forPrefixes(instanceId, prefixIds)).map((e) => [e.netboxPrefixId, e]));
+  const deletedSince = observedAt
+    ? await unit.ledger.deletedAfter(instanceId, prefixIds.filter((id) => latest.get(id)!.prefix), observedAt)
+    : new Set<number>();
   const desired = new Map(
     [...latest.values()].filter((o) => o.prefix).map((o) => [o.prefixId, desiredBlockFor(o.prefix!, roleFilter)]),
   );
@@ -80,6 +88,12 @@ export async function reconcilePrefixes(
     let to: Placement | undefined;
     if (observed.prefix) {
       counts.prefixes++;
+      // A stale read (NetBox changed or deleted the prefix after this observation was made and the ledger
+      // already reflects that) must not undo the newer state.
+      if (deletedSince.has(prefixId) || (recorded && isOlder(observed.prefix.lastUpdated, recorded.netboxLastUpdated))) {
+        counts.skipped.changedDuringSync++;
+        continue;
+      }
       const want = desired.get(prefixId)!;
       if (want.kind === 'skip') counts.skipped[want.reason]++;
       else {
@@ -111,6 +125,10 @@ export async function reconcilePrefixes(
   }
 
   if (vanished.length) await unit.ledger.remove(instanceId, vanished);
+  // Deletions are remembered whether or not we had a block yet: a full sync page read before the delete
+  // must not create one afterwards.
+  const deleted = prefixIds.filter((id) => latest.get(id)!.prefix === null);
+  if (mode === 'converge' && deleted.length) await unit.ledger.recordDeletions(instanceId, deleted, new Date().toISOString());
 
   // Removals first, so a CIDR freed by a move or a delete can be reused in the same batch.
   if (removals.length) {
@@ -170,6 +188,11 @@ export async function reconcilePrefixes(
 
   if (refreshed.length) await unit.ledger.upsert(refreshed);
   return counts;
+}
+
+function isOlder(observed: string | null, recorded: string | null): boolean {
+  if (!observed || !recorded) return false;
+  return Date.parse(observed) < Date.parse(recorded);
 }
 
 function ledgerEntry(instanceId: number, p: Placement, block: IpBlock): LedgerEntry {

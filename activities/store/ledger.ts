@@ -81,6 +81,35 @@ export class Ledger {
     }
   }
 
+  /** Remembers prefixes NetBox no longer has, and forgets such records older than a week. */
+  async recordDeletions(instanceId: number, prefixIds: number[], at: string): Promise<void> {
+    const weekAgo = new Date(Date.parse(at) - 7 * 24 * 3600 * 1000).toISOString();
+    await this.db.deleteFrom('deleted_prefixes').where('deleted_at', '<', weekAgo).execute();
+    for (let i = 0; i < prefixIds.length; i += 300) {
+      await this.db
+        .insertInto('deleted_prefixes')
+        .values(prefixIds.slice(i, i + 300).map((id) => ({ instance_id: instanceId, netbox_prefix_id: id, deleted_at: at })))
+        .onConflict((oc) => oc.columns(['instance_id', 'netbox_prefix_id']).doUpdateSet({ deleted_at: at }))
+        .execute();
+    }
+  }
+
+  /** Which of these prefixes were seen deleted after `since`. */
+  async deletedAfter(instanceId: number, prefixIds: number[], since: string): Promise<Set<number>> {
+    const found = new Set<number>();
+    for (let i = 0; i < prefixIds.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('deleted_prefixes')
+        .select('netbox_prefix_id')
+        .where('instance_id', '=', instanceId)
+        .where('netbox_prefix_id', 'in', prefixIds.slice(i, i + 500))
+        .where('deleted_at', '>', since)
+        .execute();
+      for (const r of rows) found.add(Number(r.netbox_prefix_id));
+    }
+    return found;
+  }
+
   private select(instanceId: number) {
     return this.db.selectFrom('prefix_block_ledger').selectAll().where('instance_id', '=', instanceId);
   }

@@ -77,6 +77,19 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
       await db.schema.alterTable('netbox_instances').addColumn('tracking_id', 'text').execute();
     },
   },
+  '0003_deleted_prefixes': {
+    // Prefixes the real-time sync saw deleted, so a full sync page read just before the delete cannot bring
+    // their blocks back. Kept for a week (Ledger.recordDeletions prunes).
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('deleted_prefixes')
+        .addColumn('instance_id', 'integer', (c) => c.notNull().references('netbox_instances.id').onDelete('cascade'))
+        .addColumn('netbox_prefix_id', 'integer', (c) => c.notNull())
+        .addColumn('deleted_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('deleted_prefixes_pk', ['instance_id', 'netbox_prefix_id'])
+        .execute();
+    },
+  },
   };
 }
 

@@ -6,6 +6,14 @@ export interface Database {
   prefix_block_ledger: PrefixBlockLedgerTable;
   network_sites: NetworkSiteTable;
   ip_blocks: IpBlockTable;
+  deleted_prefixes: DeletedPrefixTable;
+}
+
+/** Prefixes seen deleted by the real-time sync (see Ledger.recordDeletions). */
+export interface DeletedPrefixTable {
+  instance_id: number;
+  netbox_prefix_id: number;
+  deleted_at: string;
 }
 
 export interface NetBoxInstanceTable {

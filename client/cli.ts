@@ -147,7 +147,7 @@ export function buildCli(): Command {
     .command('full')
     .description('run a full sync through Temporal and print its report')
     .requiredOption('--instance <name>')
-    .option('--page-size <n>', 'prefixes per NetBox request (1-1000)', (v) => Number(v))
+    .option('--page-size <n>', 'prefixes per NetBox request (1-1000)', parsePageSize)
     .action(
       withClient(async (client, opts: { instance: string; pageSize?: number }) => {
         const report = await client.runFullSync(opts.instance, { pageSize: opts.pageSize });
@@ -201,13 +201,21 @@ function parseBody(text: string | undefined): unknown {
   }
 }
 
-function parseRoles(value: string): number[] {
+export function parseRoles(value: string): number[] {
   if (value.trim().toLowerCase() === 'none') return [];
-  const ids = value.split(',').map((v) => Number(v.trim()));
+  const parts = value.split(',').map((v) => v.trim());
+  // Digits only: Number() would read '1e3' as 1000 and '0x10' as 16.
+  const ids = parts.map((v) => (/^\d{1,9}$/.test(v) ? Number(v) : NaN));
   if (ids.some((id) => !Number.isInteger(id) || id <= 0)) {
     throw new InvalidArgumentError('give NetBox IPAM role ids separated by commas (e.g. 1,4), or "none"');
   }
   return ids;
+}
+
+export function parsePageSize(value: string): number {
+  const n = /^\d{1,4}$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!(n >= 1 && n <= 1000)) throw new InvalidArgumentError('give a whole number of prefixes from 1 to 1000');
+  return n;
 }
 
 export function formatReport(r: FullSyncReport): string {

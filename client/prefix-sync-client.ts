@@ -4,7 +4,7 @@ import { openConnections, type Connections } from '../activities/connections';
 import { InvalidInputError } from '../activities/errors';
 import { NetBoxClient, normalizeBaseUrl } from '../activities/netbox/client';
 import { loadConfig, type AppConfig } from '../activities/store/config';
-import { normalizeRoleFilter, type NetBoxInstance } from '../activities/store/instances';
+import { normalizeRoleFilter, validateInstanceName, type NetBoxInstance } from '../activities/store/instances';
 import type { NetBoxRole } from '../activities/netbox/schemas';
 import type { NetBoxConfig, NetBoxHttpRequestInput, NetBoxHttpResponse } from '../activities/settings-backend';
 import type { WebhookRegistrationReport } from '../workflows/createNetBoxPrefixUpdateWebhook';
@@ -36,6 +36,8 @@ export interface UpdateInstanceInput {
  */
 export class PrefixSyncClient {
   private temporal?: Promise<Client>;
+  /** When a worker was last seen polling the task queue (the check is skipped for a while after). */
+  private workerSeenAt = 0;
 
   private constructor(
     readonly config: AppConfig,
@@ -62,6 +64,33 @@ export class PrefixSyncClient {
     return this.temporal;
   }
 
+  /**
+   * The Temporal client, after checking that a worker polls the task queue: without one a started workflow
+   * waits forever, so the caller would hang instead of hearing what to start. A worker just starting gets a few
+   * seconds to show up.
+   */
+  async workerClient(): Promise<Client> {
+    const client = await this.temporalClient();
+    if (Date.now() - this.workerSeenAt < WORKER_CHECK_TTL_MS) return client;
+    const { namespace, taskQueue } = this.config.temporal;
+    const deadline = Date.now() + WORKER_WAIT_MS;
+    for (;;) {
+      const { pollers } = await client.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue } });
+      if (pollers?.length) {
+        this.workerSeenAt = Date.now();
+        return client;
+      }
+      if (Date.now() >= deadline) {
+        throw new Error(
+          `no worker is polling task queue '${taskQueue}' (namespace '${namespace}') on Temporal at ${this.temporalAddress}, ` +
+            `so nothing would run; start one (npm start runs the whole stack, npm run worker only the worker) with the same ` +
+            `TEMPORAL_TASK_QUEUE, then try again`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+
   async close(): Promise<void> {
     if (this.temporal) await (await this.temporal.catch(() => undefined))?.connection.close();
   }
@@ -74,6 +103,8 @@ export class PrefixSyncClient {
     if (!input.token?.trim()) throw new InvalidInputError('an API token is required to add a NetBox instance');
     const existing = await this.connections.instances.list();
     const name = input.name?.trim() || (existing.length === 0 ? 'Default' : '');
+    // Everything that can be refused without NetBox is refused before NetBox is asked.
+    if (name) validateInstanceName(name);
     if (name && existing.some((i) => i.name === name)) {
       throw new InvalidInputError(`a NetBox instance named '${name}' already exists; update it instead, or choose another name`);
     }
@@ -86,6 +117,7 @@ export class PrefixSyncClient {
   /** Updates name, URL or token; a blank token keeps the current one. A new URL or token is checked first. */
   async updateInstance(name: string, input: UpdateInstanceInput): Promise<InstanceView> {
     const current = await this.connections.instances.requireByName(name);
+    if (input.name !== undefined && input.name.trim() !== current.name) validateInstanceName(input.name.trim());
     const baseUrl = input.baseUrl !== undefined ? normalizeBaseUrl(input.baseUrl) : undefined;
     const token = input.token?.trim() ? input.token.trim() : undefined;
     if (baseUrl !== undefined || token !== undefined) {
@@ -116,6 +148,9 @@ export class PrefixSyncClient {
     options: { manageWebhook?: boolean } = {},
   ): Promise<InstanceView> {
     const instance = await this.connections.instances.requireByName(name);
+    if (roleFilter) await this.checkRoleFilter(instance, roleFilter);
+    // Temporal and a worker are needed for the webhook step: find out before saving, so a refusal changes nothing.
+    if (options.manageWebhook !== false) await this.workerClient();
     const saved = await this.connections.instances.setPrefixSync(instance.id, enabled, roleFilter && normalizeRoleFilter(roleFilter));
     if (options.manageWebhook === false) return view(saved);
     try {
@@ -139,6 +174,8 @@ export class PrefixSyncClient {
    */
   async removeInstance(name: string, options: { force?: boolean } = {}): Promise<{ removed: string; webhook: WebhookRemovalReport | null; warning?: string }> {
     let instance = await this.connections.instances.requireByName(name);
+    // Without Temporal and a worker the webhook cannot be removed: say so before disabling anything.
+    if ((instance.webhook || instance.hasWebhookSecret) && !options.force) await this.workerClient();
     if (instance.prefixSyncEnabled) instance = await this.connections.instances.setPrefixSync(instance.id, false);
     let webhook: WebhookRemovalReport | null = null;
     let warning: string | undefined;
@@ -162,7 +199,28 @@ export class PrefixSyncClient {
 
   async setRoleFilter(name: string, roleFilter: number[]): Promise<InstanceView> {
     const instance = await this.connections.instances.requireByName(name);
+    await this.checkRoleFilter(instance, roleFilter);
     return view(await this.connections.instances.setPrefixSync(instance.id, instance.prefixSyncEnabled, normalizeRoleFilter(roleFilter)));
+  }
+
+  /**
+   * A role filter may name only roles the instance's NetBox has: NetBox answers 400 to a `role_id` it does not
+   * know, so a typo would fail every full sync later instead of being refused now.
+   */
+  private async checkRoleFilter(instance: NetBoxInstance, roleFilter: number[]): Promise<void> {
+    const ids = normalizeRoleFilter(roleFilter);
+    if (ids.length === 0) return;
+    const netbox = await this.connections.netboxFor(instance, { maxAttempts: 2, timeoutMs: 15_000 });
+    const roles = await netbox.roles();
+    const known = new Set(roles.map((r) => r.id));
+    const unknown = ids.filter((id) => !known.has(id));
+    if (unknown.length) {
+      const list = roles.length ? roles.map((r) => `${r.id} (${r.name})`).join(', ') : 'none';
+      throw new InvalidInputError(
+        `NetBox instance '${instance.name}' has no IPAM role with id ${unknown.join(', ')}; its roles are: ${list} ` +
+          `(cli: roles --instance '${instance.name}'); nothing was changed`,
+      );
+    }
   }
 
   // Full sync
@@ -170,7 +228,7 @@ export class PrefixSyncClient {
   /** Starts a full sync. The workflow id is the instance's, so starting again while one runs joins that run. */
   async startFullSync(instanceName: string, options: FullSyncOptions = {}): Promise<WorkflowHandle> {
     const instance = await this.connections.instances.requireByName(instanceName);
-    const client = await this.temporalClient();
+    const client = await this.workerClient();
     return client.workflow.start('importNetworkSitePrefixesFullSync', {
       taskQueue: this.config.temporal.taskQueue,
       workflowId: fullSyncWorkflowId(instance.id, this.config.temporal.taskQueue),
@@ -230,7 +288,7 @@ export class PrefixSyncClient {
    * is running, wait for it to finish, then start ours.
    */
   private async runWebhookWorkflow<T>(type: string, instance: NetBoxInstance, arg: object): Promise<T> {
-    const client = await this.temporalClient();
+    const client = await this.workerClient();
     const workflowId = webhookWorkflowId(instance.id, this.config.temporal.taskQueue);
     for (let attempt = 1; ; attempt++) {
       let handle: WorkflowHandle;
@@ -255,7 +313,7 @@ export class PrefixSyncClient {
   }
 
   private async runWorkflow<T>(type: string, workflowId: string, arg: object): Promise<T> {
-    const client = await this.temporalClient();
+    const client = await this.workerClient();
     try {
       return (await client.workflow.execute(type, { taskQueue: this.config.temporal.taskQueue, workflowId, args: [arg] })) as T;
     } catch (err) {
@@ -281,6 +339,11 @@ export class PrefixSyncClient {
     return this.connections.gaiia.addManualIpBlock(networkSiteName, { block, description });
   }
 }
+
+/** A worker seen polling is trusted for this long before the next check. */
+const WORKER_CHECK_TTL_MS = 30_000;
+/** How long a missing worker is waited for (one that is starting registers its poll within a second or two). */
+const WORKER_WAIT_MS = 5_000;
 
 /**
  * One id for both webhook workflows of an instance: registering and removing never overlap. Workflow ids

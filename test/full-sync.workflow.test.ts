@@ -278,6 +278,39 @@ describe('refusals and faults', () => {
     expect(Date.now() - started).toBeLessThan(30_000);
     await connections.instances.update(instance.id, { token: netbox.token });
   });
+
+  /** Starts a full sync of small, slow pages and runs `during` once a few pages are in. */
+  async function interrupted(during: () => Promise<void>) {
+    await client.setPrefixSync('Default', true);
+    await connections.db.deleteFrom('prefix_block_ledger').execute();
+    await connections.db.deleteFrom('ip_blocks').execute();
+    netbox.faults.delayNext(150, 1000, '/api/ipam/prefixes/');
+    const run = client.runFullSync('Default', { pageSize: 2 }).catch((e: Error) => e);
+    while ((await client.listIpBlocks()).length < 4) await new Promise((r) => setTimeout(r, 50));
+    await during();
+    const err = await run;
+    netbox.faults.clear();
+    expect(err).toBeInstanceOf(Error);
+    return { message: (err as Error).message, blocks: (await client.listIpBlocks()).length };
+  }
+
+  test('disabled during a full sync: it stops, keeps what it made, and says so truthfully', async () => {
+    const instance = await connections.instances.requireByName('Default');
+    const { message, blocks } = await interrupted(() => connections.instances.setPrefixSync(instance.id, false).then(() => undefined));
+    expect(message).toMatch(/prefix sync of 'Default' was disabled during the full sync; it stopped after \d+ pages? \(\d+ prefixes looked at, (\d+) IP Blocks created, which are kept\)/);
+    expect(message).not.toMatch(/enable it before a full sync/);
+    expect(Number(/(\d+) IP Blocks created/.exec(message)![1])).toBe(blocks);
+  });
+
+  test('token revoked during a full sync: the error names the fix and what was done before it', async () => {
+    const instance = await connections.instances.requireByName('Default');
+    const { message, blocks } = await interrupted(() => connections.instances.update(instance.id, { token: 'e'.repeat(40) }).then(() => undefined));
+    await connections.instances.update(instance.id, { token: netbox.token });
+    expect(message).toMatch(/rejected the API token \(401.*update it/);
+    expect(message).toMatch(/the full sync stopped after \d+ pages? \(\d+ prefixes looked at, (\d+) IP Blocks created, which are kept\)/);
+    expect(Number(/(\d+) IP Blocks created/.exec(message)![1])).toBe(blocks);
+    expect(message).not.toContain('e'.repeat(40));
+  });
 });
 
 describe('a worker killed mid-run', () => {

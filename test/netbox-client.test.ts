@@ -187,3 +187,71 @@ describe('input checks', () => {
     }
   });
 });
+
+describe('hostile or misconfigured servers', () => {
+  /** A server (or a proxy in front of NetBox) whose answer to every request is `handler`'s. */
+  async function server(handler: http.RequestListener): Promise<string> {
+    const s = http.createServer(handler);
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    opened.push({ close: () => new Promise<void>((r) => s.close(() => r())) });
+    return `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+  }
+  const TOKEN = 'c'.repeat(40);
+  const V2 = 'nbt_abcdefghijkl.' + 'd'.repeat(40);
+
+  test('an error body that echoes the Authorization header never puts the token into the error', async () => {
+    const url = await server((req, res) => {
+      const status = req.url?.startsWith('/api/status/') ? 401 : req.url?.startsWith('/api/ipam/roles/') ? 403 : 400;
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ detail: `bad credentials: ${req.headers.authorization}` }));
+    });
+    for (const token of [TOKEN, V2]) {
+      const client = new NetBoxClient({ baseUrl: url, token, maxAttempts: 1 });
+      for (const call of [() => client.status(), () => client.roles(), () => client.prefix(1)]) {
+        const err = (await call().catch((e: Error) => e)) as Error;
+        expect(err).toBeInstanceOf(Error);
+        expect(err.message).not.toContain(token);
+        expect(err.message).not.toContain('d'.repeat(40));
+      }
+      // The 401 and 400 messages quote NetBox's answer: the token in it is blanked, the rest kept.
+      await expect(client.status()).rejects.toThrow(/401 bad credentials: (Token|Bearer) \[redacted\]/);
+      await expect(client.prefix(1)).rejects.toThrow(/with 400: bad credentials: (Token|Bearer) \[redacted\]/);
+    }
+  });
+
+  test('an answer far larger than any NetBox page is refused instead of filling the memory', async () => {
+    const url = await server((_, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"netbox-version": "4.2.0", "x": "');
+      const chunk = 'a'.repeat(1024 * 1024);
+      let sent = 0;
+      const more = () => {
+        while (sent < 100 && res.write(chunk)) sent++;
+        if (sent < 100) res.once('drain', more);
+        else res.end('"}');
+      };
+      res.on('error', () => undefined);
+      more();
+    });
+    const client = new NetBoxClient({ baseUrl: url, token: TOKEN, maxAttempts: 1, maxResponseBytes: 8 * 1024 * 1024 });
+    const err = (await client.status().catch((e: Error) => e)) as Error;
+    expect(err.message).toMatch(/answered with more than 8 MiB for GET \/api\/status\/.*NetBox/);
+  });
+
+  test('https:// to a plain-http server says to check the scheme', async () => {
+    const url = await server((_, res) => res.writeHead(200).end('{}'));
+    const client = new NetBoxClient({ baseUrl: url.replace('http:', 'https:'), token: TOKEN, maxAttempts: 1 });
+    await expect(client.status()).rejects.toThrow(/TLS .*http:\/\/ instead of https:\/\//);
+  });
+
+  test('a server that answers 200 to everything is not taken for NetBox when the token is checked', async () => {
+    const url = await server((_, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"netbox-version": "4.2.0"}'));
+    const client = new NetBoxClient({ baseUrl: url, token: TOKEN, maxAttempts: 1 });
+    await expect(client.status()).resolves.toMatchObject({ version: '4.2.0' });
+    await expect(client.checkToken()).rejects.toThrow(/cannot read from \/api\/ipam\/prefixes\//);
+  });
+
+  test('a connection failure names what to check, not a retry the caller may not get', async () => {
+    const client = new NetBoxClient({ baseUrl: 'http://127.0.0.1:9', token: TOKEN, backoffMs: 5, maxAttempts: 2 });
+    await expect(client.status()).rejects.toThrow(/failed to connect \(ECONNREFUSED\).*check that NetBox runs at http:\/\/127\.0\.0\.1:9/);
+  });
+});

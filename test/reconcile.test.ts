@@ -162,6 +162,22 @@ test('a CIDR freed by a move in the same batch can be reused', async () => {
   expect(await blocks()).toEqual(['DM-Akron 10.10.0.0/24', 'DM-NYC 10.10.0.0/24']);
 });
 
+test('a prefix whose CIDR cannot be read is skipped and counted; the rest of its batch still applies', async () => {
+  const good = prefix('10.11.0.0/24', site('DM-NYC'));
+  const garbage = prefix('not-a-cidr', site('DM-NYC'));
+  const v6 = prefix('2001:DB8:0::/48', site('DM-Akron'));
+  for (const mode of ['additive', 'converge'] as const) {
+    const counts = await run(seen(good, garbage, v6), { mode });
+    expect(counts).toMatchObject({ prefixes: 3, skipped: { invalidPrefix: 1 } });
+  }
+  expect(await blocks()).toEqual(['DM-Akron 2001:db8::/48', 'DM-NYC 10.11.0.0/24']);
+
+  // Ours, then NetBox hands back garbage for it: converge removes ours (NetBox no longer says where it goes).
+  const counts = await run(seen({ ...good, cidr: '10.11.0.0/99' }), { mode: 'converge' });
+  expect(counts).toMatchObject({ removed: 1, skipped: { invalidPrefix: 1 } });
+  expect(await blocks()).toEqual(['DM-Akron 2001:db8::/48']);
+});
+
 describe('a full sync page read just before a real-time change never undoes it', () => {
   test('a prefix deleted after the page was read gets no block, whether or not it had one', async () => {
     const withBlock = prefix('10.11.0.0/24', site('DM-NYC'));

@@ -8,7 +8,7 @@ import type { Worker } from '@temporalio/worker';
 import { openConnections } from '../activities/connections';
 import { REQUIRED_PERMISSIONS } from '../activities/netbox/permissions';
 import type { AppConfig } from '../activities/store/config';
-import { buildCli } from '../client/cli';
+import { buildCli, parsePageSize, parseRoles } from '../client/cli';
 import { PrefixSyncClient } from '../client/prefix-sync-client';
 import { createWorker } from '../worker';
 import { newV1Token } from './netbox-standin/auth';
@@ -189,4 +189,63 @@ test('the CLI: config, roles, request and webhook commands print JSON and never 
     log.mockRestore();
     process.env = saved;
   }
+});
+
+describe('refusals change nothing', () => {
+  const state = async () => JSON.stringify(await client.listInstances());
+
+  test('a role filter naming a role NetBox does not have is refused with the roles it has', async () => {
+    const before = await state();
+    const role = nb.dataset.roles.all()[0];
+    await expect(client.setPrefixSync('Default', true, [99999])).rejects.toThrow(
+      new RegExp(`no IPAM role with id 99999; its roles are: .*${role.id} \\(${role.name}\\).*nothing was changed`),
+    );
+    await expect(client.setRoleFilter('Default', [role.id, 99998])).rejects.toThrow(/no IPAM role with id 99998/);
+    expect(await state()).toBe(before);
+    expect(ourWebhooks()).toEqual([]);
+  });
+
+  test('with no worker on the task queue, enable, disable and full sync say what to start instead of hanging', async () => {
+    const before = await state();
+    const lonely = await PrefixSyncClient.open({ ...config, temporal: { ...config.temporal, taskQueue: 'nobody-polls-this' } }, { temporalAddress: env.address });
+    try {
+      const started = Date.now();
+      await expect(lonely.setPrefixSync('Default', true)).rejects.toThrow(/no worker is polling task queue 'nobody-polls-this'.*npm start/);
+      await expect(lonely.runFullSync('Default')).rejects.toThrow(/no worker is polling/);
+      await expect(lonely.getConfig()).rejects.toThrow(/no worker is polling/);
+      expect(Date.now() - started).toBeLessThan(30_000);
+    } finally {
+      await lonely.close();
+    }
+    expect(await state()).toBe(before);
+    const stuck = await env.client.workflow.list({ query: `TaskQueue = 'nobody-polls-this'` });
+    for await (const w of stuck) throw new Error(`a workflow was started on a queue nobody polls: ${w.workflowId}`);
+  });
+
+  test('with Temporal unreachable, enable fails naming the fix and saves nothing', async () => {
+    const before = await state();
+    const cut = await PrefixSyncClient.open(config, { temporalAddress: '127.0.0.1:1' });
+    try {
+      await expect(cut.setPrefixSync('Default', true)).rejects.toThrow(/cannot reach Temporal at 127\.0\.0\.1:1.*npm start/);
+    } finally {
+      await cut.close();
+    }
+    expect(await state()).toBe(before);
+  });
+
+  test('a name that is not allowed is refused before NetBox is contacted', async () => {
+    await expect(client.addInstance({ name: "it's", baseUrl: 'http://127.0.0.1:9', token: TOKEN })).rejects.toThrow(/instance name 'it's' is not allowed/);
+    await expect(client.updateInstance('Default', { name: 'x'.repeat(101), baseUrl: 'http://127.0.0.1:9' })).rejects.toThrow(/is not allowed/);
+    expect((await client.listInstances()).map((i) => i.name)).toEqual(['Default']);
+  });
+
+  test('the CLI refuses role ids and page sizes that are not plain whole numbers', () => {
+    for (const roles of ['1e3', '0x10', '1.0', '-1', '0', 'abc', '1,,2', '']) {
+      expect(() => parseRoles(roles)).toThrow(/give NetBox IPAM role ids/);
+    }
+    expect(parseRoles(' 4, 1 ')).toEqual([4, 1]);
+    expect(parseRoles('None')).toEqual([]);
+    for (const size of ['abc', '0', '1001', '2.5', '1e2']) expect(() => parsePageSize(size)).toThrow(/from 1 to 1000/);
+    expect(parsePageSize('250')).toBe(250);
+  });
 });

@@ -64,3 +64,20 @@ test.each([
   expect(() => parseWebhookPayload(input)).toThrow(WebhookPayloadError);
   expect(() => parseWebhookPayload(input)).toThrow(message);
 });
+
+test.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'])(
+  'an object type named like a built-in property (%s) is refused, not taken for a site',
+  (kind) => {
+    for (const field of ['object_type', 'model']) {
+      const b = { event: 'deleted', timestamp, [field]: kind, data: { id: 2, name: 'DM-NYC', prefix: '10.0.0.0/8' } };
+      expect(() => parseWebhookPayload(b)).toThrow(WebhookPayloadError);
+      expect(() => parseWebhookPayload(b)).toThrow(new RegExp(`^${field}: "${kind}" is not handled`));
+    }
+  },
+);
+
+test('JSON.parse\'d "__proto__" keys neither pollute nor satisfy the schema', () => {
+  const b = JSON.parse(`{"__proto__": {"object_type": "ipam.prefix"}, "event": "updated", "timestamp": "${timestamp}", "data": {"id": 7, "prefix": "10.0.0.0/24"}}`);
+  expect(() => parseWebhookPayload(b)).toThrow(/^object_type: required/);
+  expect(({} as Record<string, unknown>).object_type).toBeUndefined();
+});

@@ -1,4 +1,4 @@
-import { ApplicationFailure, continueAsNew, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, continueAsNew, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { addCounts, emptyCounts, type SyncCounts } from '../activities/prefix-sync/counts';
 import { instanceNameFrom, PERMANENT_FAILURES } from './input';
@@ -80,7 +80,12 @@ export async function importNetworkSitePrefixesFullSync(input: FullSyncInput, pr
         report: { ...report, runs: report.runs + 1 },
       });
     }
-    const page = await syncPrefixPage({ instanceId: progress.instanceId, afterId, pageSize });
+    let page: Awaited<ReturnType<typeof syncPrefixPage>>;
+    try {
+      page = await syncPrefixPage({ instanceId: progress.instanceId, afterId, pageSize });
+    } catch (err) {
+      throw stoppedPartWay(err, report);
+    }
     const { instanceName: name, netboxVersion, netboxPrefixCount, pages, runs } = report;
     report = { instanceName: name, netboxVersion, netboxPrefixCount, pages: pages + 1, runs, ...addCounts(report, page.counts) };
     afterId = page.lastId;
@@ -88,6 +93,25 @@ export async function importNetworkSitePrefixesFullSync(input: FullSyncInput, pr
   }
   log.info('full sync finished', { instanceName, created: report.created, prefixes: report.prefixes });
   return report;
+}
+
+/**
+ * A page that failed for good after others were applied: the blocks made so far stay (the sync is additive), so
+ * the failure says how far it got, and a sync stopped by disabling says that rather than "enable it before".
+ * The partial report goes along as the failure's details.
+ */
+function stoppedPartWay(err: unknown, report: FullSyncReport): unknown {
+  if (!(err instanceof ActivityFailure) || !(err.cause instanceof ApplicationFailure) || report.pages === 0) return err;
+  const cause = err.cause;
+  const done =
+    `${report.pages} page${report.pages === 1 ? '' : 's'} (${report.prefixes} prefixes looked at, ` +
+    `${report.created} IP Blocks created, which are kept)`;
+  const message =
+    cause.type === 'PrefixSyncDisabledError'
+      ? `prefix sync of '${report.instanceName}' was disabled during the full sync; it stopped after ${done}; ` +
+        `enable it again (cli: sync enable --instance '${report.instanceName}') and re-run the full sync to finish`
+      : `${cause.message}; the full sync stopped after ${done}; re-run it once that is fixed (it creates only what is missing)`;
+  return ApplicationFailure.create({ message, type: cause.type ?? 'Error', nonRetryable: true, details: [report] });
 }
 
 function wholeNumber(value: number | undefined, fallback: number, min: number, max: number, name: string): number {

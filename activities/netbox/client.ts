@@ -9,6 +9,7 @@ import {
   UnexpectedNetBoxResponseError,
 } from '../errors';
 import { permissionFor, REQUIRED_PERMISSIONS } from './permissions';
+import { redactText } from './redact';
 import {
   describeZodError,
   pageSchema,
@@ -32,6 +33,8 @@ export interface NetBoxConnection {
   backoffMs?: number;
   /** Called before every attempt: activities heartbeat here, so a slow NetBox is not mistaken for a lost worker. */
   onAttempt?: () => void;
+  /** Largest answer read (default 64 MiB): a page of 1,000 prefixes is a few MiB; more is not a NetBox API. */
+  maxResponseBytes?: number;
 }
 
 export type QueryValue = string | number | boolean | null | Array<string | number>;
@@ -51,6 +54,11 @@ export interface PrefixPage {
   /** When the request was sent (ISO 8601): anything NetBox changed later may be missing from the page. */
   fetchedAt: string;
 }
+
+const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+/** TLS handshake failures: most often https:// given for a NetBox that speaks plain http (or the reverse). */
+const TLS_CODES = new Set(['EPROTO', 'ERR_SSL_WRONG_VERSION_NUMBER', 'ECONNRESET_TLS']);
+const CERT_CODE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/;
 
 const RETRYABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'ERR_SOCKET_CONNECTION_TIMEOUT']);
 
@@ -79,11 +87,30 @@ export class NetBoxClient {
       headers: { Accept: 'application/json', Authorization: authorizationHeader(connection.token) },
       paramsSerializer: { serialize: serializeQuery },
       transitional: { clarifyTimeoutError: true },
+      maxContentLength: connection.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
     });
+  }
+
+  /**
+   * Every error this client raises passes through here: an answer can echo the request's Authorization header
+   * (a proxy's error page, a misconfigured server), and the message ends up in Temporal history and the CLI.
+   */
+  private scrub<E extends Error>(err: E): E {
+    const message = redactText(err.message, [this.connection.token]);
+    if (message !== err.message) err.message = message;
+    return err;
   }
 
   /** `GET /api/status/`: the version, and proof that the base URL is a NetBox API. */
   async status(): Promise<NetBoxStatus> {
+    try {
+      return await this.readStatus();
+    } catch (err) {
+      throw this.scrub(err as Error);
+    }
+  }
+
+  private async readStatus(): Promise<NetBoxStatus> {
     const res = await this.send('GET', '/api/status/', {});
     if (res.status === 200 && res.data && typeof res.data === 'object' && 'netbox-version' in (res.data as object)) {
       try {
@@ -102,7 +129,8 @@ export class NetBoxClient {
 
   /** Checks that the token is accepted and may read prefixes (the least every instance needs). */
   async checkToken(): Promise<void> {
-    await this.request('GET', '/api/ipam/prefixes/', { query: { limit: 1, brief: 1 } });
+    // Read as a page: a server that answers 200 to anything is not a NetBox that accepted the token.
+    await this.page('/api/ipam/prefixes/', { limit: 1, brief: 1 });
   }
 
   /**
@@ -175,6 +203,18 @@ export class NetBoxClient {
     path: string,
     options: { query?: Query; body?: unknown; allowStatuses?: number[] } = {},
   ): Promise<NetBoxResponse<T>> {
+    try {
+      return await this.sendChecked<T>(method, path, options);
+    } catch (err) {
+      throw this.scrub(err as Error);
+    }
+  }
+
+  private async sendChecked<T>(
+    method: string,
+    path: string,
+    options: { query?: Query; body?: unknown; allowStatuses?: number[] },
+  ): Promise<NetBoxResponse<T>> {
     const res = await this.send(method, checkApiPath(path), options);
     if (res.status >= 200 && res.status < 300) return { status: res.status, data: res.data as T };
     if (options.allowStatuses?.includes(res.status)) return { status: res.status, data: res.data as T };
@@ -190,7 +230,7 @@ export class NetBoxClient {
     try {
       return pageSchema.parse(res.data);
     } catch (err) {
-      throw this.shapeError(path, err);
+      throw this.scrub(this.shapeError(path, err));
     }
   }
 
@@ -215,15 +255,37 @@ export class NetBoxClient {
       } catch (err) {
         if (!axios.isAxiosError(err)) throw err;
         const code = err.code ?? '';
+        if (code === 'ERR_BAD_RESPONSE' && /maxContentLength/.test(err.message)) {
+          const limit = this.http.defaults.maxContentLength ?? DEFAULT_MAX_RESPONSE_BYTES;
+          throw new UnexpectedNetBoxResponseError(
+            `${this.label} answered with more than ${Math.round(limit / 1024 / 1024)} MiB for ${method.toUpperCase()} ${path}; ` +
+              `a NetBox API page is far smaller: check the base URL points at NetBox itself`,
+          );
+        }
+        if (TLS_CODES.has(code) || /wrong version number|packet length too long/i.test(err.message)) {
+          throw new NetBoxUnavailableError(
+            `${this.label} could not be reached for ${method.toUpperCase()} ${path}: the TLS handshake failed (${code || 'TLS error'}); ` +
+              `if NetBox serves plain HTTP, use http:// instead of https:// in the base URL`,
+          );
+        }
+        if (CERT_CODE.test(code)) {
+          throw new NetBoxUnavailableError(
+            `${this.label} could not be reached for ${method.toUpperCase()} ${path}: its TLS certificate is not trusted (${code}); ` +
+              `install the CA (NODE_EXTRA_CA_CERTS) or fix the certificate`,
+          );
+        }
         if (!RETRYABLE_CODES.has(code)) {
-          throw new NetBoxUnavailableError(`${this.label} could not be reached for ${method.toUpperCase()} ${path}: ${code || 'request failed'}`);
+          throw new NetBoxUnavailableError(
+            `${this.label} could not be reached for ${method.toUpperCase()} ${path}: ${code || 'request failed'}; check the base URL and that NetBox is reachable from here`,
+          );
         }
         lastProblem = code === 'ECONNABORTED' || code === 'ETIMEDOUT' ? 'timed out' : `failed to connect (${code})`;
       }
       if (attempt < this.maxAttempts) await sleep(waitMs);
     }
     throw new NetBoxUnavailableError(
-      `${this.label} ${lastProblem} for ${method.toUpperCase()} ${path} after ${this.maxAttempts} attempts; it will be retried`,
+      `${this.label} ${lastProblem} for ${method.toUpperCase()} ${path} after ${this.maxAttempts} attempts; ` +
+        `check that NetBox runs at ${this.baseUrl} and is reachable from here (a workflow retries this by itself)`,
     );
   }
 
@@ -246,7 +308,7 @@ export class NetBoxClient {
     try {
       return parser(raw);
     } catch (err) {
-      throw this.shapeError(path, err, raw);
+      throw this.scrub(this.shapeError(path, err, raw));
     }
   }
 

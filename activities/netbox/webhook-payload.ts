@@ -43,13 +43,16 @@ export class WebhookPayloadError extends Error {
   }
 }
 
-/** `object_type` (4.4+) and `model` (≤4.4) values of the object kinds this integration handles. */
-const OBJECT_KINDS: Record<string, 'prefix' | 'site'> = {
-  'ipam.prefix': 'prefix',
-  'dcim.site': 'site',
-  prefix: 'prefix',
-  site: 'site',
-};
+/**
+ * `object_type` (4.4+) and `model` (≤4.4) values of the object kinds this integration handles. A Map, not an
+ * object literal: a body saying `"model": "constructor"` must not find Object.prototype's members.
+ */
+const OBJECT_KINDS = new Map<string, 'prefix' | 'site'>([
+  ['ipam.prefix', 'prefix'],
+  ['dcim.site', 'site'],
+  ['prefix', 'prefix'],
+  ['site', 'site'],
+]);
 
 const envelope = z.object({
   event: z.enum(['created', 'updated', 'deleted']),
@@ -76,7 +79,7 @@ export function parseWebhookPayload(body: unknown): NetBoxChange {
     throw new WebhookPayloadError('object_type: required (or model, from NetBox before 4.5); is the webhook using a custom body template?');
   }
   const kindValue = raw[kindField];
-  const objectType = typeof kindValue === 'string' ? OBJECT_KINDS[kindValue] : undefined;
+  const objectType = typeof kindValue === 'string' ? OBJECT_KINDS.get(kindValue) : undefined;
   if (!objectType) {
     throw new WebhookPayloadError(
       `${kindField}: ${JSON.stringify(kindValue)} is not handled; this receiver takes ipam.prefix and dcim.site events only`,

@@ -9,6 +9,8 @@ export const SKIP_REASONS = [
   'conflictingBlock',
   'ownBlockOnAnotherSite',
   'changedDuringSync',
+  /** NetBox gave a prefix whose CIDR cannot be read: skipped, so one bad row never blocks its page or queue. */
+  'invalidPrefix',
 ] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 

@@ -18,10 +18,13 @@ export function desiredBlockFor(prefix: NetBoxPrefix, roleFilter: readonly numbe
   }
   if (prefix.scope.kind === 'none') return { kind: 'skip', reason: 'unscoped' };
   if (prefix.scope.kind === 'other') return { kind: 'skip', reason: 'nonSiteScope' };
+  // gaiia refuses what is not a CIDR; sending it would fail the whole page (or real-time batch) on every retry.
+  const block = canonicalCidr(prefix.cidr);
+  if (block === null) return { kind: 'skip', reason: 'invalidPrefix' };
   return {
     kind: 'block',
     networkSiteName: prefix.scope.siteName,
-    block: canonicalCidr(prefix.cidr) ?? prefix.cidr,
+    block,
     description: prefix.description,
   };
 }

@@ -82,7 +82,7 @@ export class InstanceStore {
         `a name is required: instance '${DEFAULT_INSTANCE_NAME}' already exists, so give this one its own name`,
       );
     }
-    validateName(name);
+    validateInstanceName(name);
     if (!input.token.trim()) throw new InvalidInputError('an API token is required to add a NetBox instance');
     if (existing.some((i) => i.name === name)) {
       throw new DuplicateInstanceError(
@@ -112,7 +112,7 @@ export class InstanceStore {
     const values: Partial<Selectable<NetBoxInstanceTable>> = { updated_at: new Date().toISOString() };
     if (input.name !== undefined && input.name.trim() !== current.name) {
       const name = input.name.trim();
-      validateName(name);
+      validateInstanceName(name);
       if (await this.findByName(name)) {
         throw new DuplicateInstanceError(`a NetBox instance named '${name}' already exists; choose another name`);
       }
@@ -195,7 +195,8 @@ export class InstanceStore {
   }
 }
 
-function validateName(name: string): void {
+/** Refuses a name the store would refuse (the client checks it before contacting NetBox). */
+export function validateInstanceName(name: string): void {
   if (!NAME_PATTERN.test(name)) {
     throw new InvalidInputError(
       `instance name '${name}' is not allowed: use 1-100 letters, digits, spaces, '.', '_' or '-', starting with a letter or digit`,

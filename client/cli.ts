@@ -73,9 +73,10 @@ export function buildCli(): Command {
     .option('--new-name <name>')
     .option('--url <url>')
     .option('--token <token>')
+    .option('--force', 'accept a new URL although IP Blocks are tracked (the same NetBox at a new address)')
     .action(
-      withClient((client, name: string, opts: { newName?: string; url?: string; token?: string }) =>
-        client.updateInstance(name, { name: opts.newName, baseUrl: opts.url, token: opts.token }),
+      withClient((client, name: string, opts: { newName?: string; url?: string; token?: string; force?: boolean }) =>
+        client.updateInstance(name, { name: opts.newName, baseUrl: opts.url, token: opts.token, force: opts.force }),
       ),
     );
   instance.command('list').description('list instances (tokens are never shown)').action(withClient((client) => client.listInstances()));

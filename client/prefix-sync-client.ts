@@ -5,6 +5,7 @@ import { InvalidInputError } from '../activities/errors';
 import { NetBoxClient, normalizeBaseUrl } from '../activities/netbox/client';
 import { loadConfig, type AppConfig } from '../activities/store/config';
 import { normalizeRoleFilter, validateInstanceName, type NetBoxInstance } from '../activities/store/instances';
+import { Ledger } from '../activities/store/ledger';
 import type { NetBoxRole } from '../activities/netbox/schemas';
 import type { NetBoxConfig, NetBoxHttpRequestInput, NetBoxHttpResponse } from '../activities/settings-backend';
 import type { WebhookRegistrationReport } from '../workflows/createNetBoxPrefixUpdateWebhook';
@@ -28,6 +29,8 @@ export interface UpdateInstanceInput {
   baseUrl?: string;
   /** Blank or missing keeps the current token. */
   token?: string | null;
+  /** Accept a new base URL although blocks are tracked (the same NetBox at a new address). */
+  force?: boolean;
 }
 
 /**
@@ -120,11 +123,32 @@ export class PrefixSyncClient {
     if (input.name !== undefined && input.name.trim() !== current.name) validateInstanceName(input.name.trim());
     const baseUrl = input.baseUrl !== undefined ? normalizeBaseUrl(input.baseUrl) : undefined;
     const token = input.token?.trim() ? input.token.trim() : undefined;
+    if (baseUrl !== undefined && baseUrl !== current.baseUrl) await this.checkUrlChange(current, input.force === true);
     if (baseUrl !== undefined || token !== undefined) {
       const version = await checkNetBox(baseUrl ?? current.baseUrl, token ?? (await this.connections.instances.tokenFor(current.id)), current.name);
       await this.connections.instances.setNetBoxVersion(current.id, version);
     }
     return view(await this.connections.instances.update(current.id, { name: input.name, baseUrl, token }));
+  }
+
+  /**
+   * The ledger knows blocks by NetBox prefix id, and our webhook lives in the old NetBox: a new URL is safe
+   * only for the same NetBox under a new address, with sync off while it changes.
+   */
+  private async checkUrlChange(current: NetBoxInstance, force: boolean): Promise<void> {
+    if (current.prefixSyncEnabled) {
+      throw new InvalidInputError(
+        `instance '${current.name}' has prefix sync enabled, and its webhook lives in the NetBox at ${current.baseUrl}; ` +
+          `disable sync first (sync disable --instance '${current.name}'), change the URL, then enable it again`,
+      );
+    }
+    const tracked = (await new Ledger(this.connections.db).forInstance(current.id)).length;
+    if (tracked > 0 && !force) {
+      throw new InvalidInputError(
+        `instance '${current.name}' tracks ${tracked} IP Blocks by the prefix ids of the NetBox at ${current.baseUrl}; ` +
+          `if the new URL is the same NetBox at a new address, repeat with --force; if it is another NetBox, add it as a new instance instead`,
+      );
+    }
   }
 
   async listInstances(): Promise<InstanceView[]> {

@@ -129,6 +129,18 @@ test('a full sync runs and reports while enabled, and is refused once disable ha
   await expect(client.runFullSync('Default')).rejects.toThrow(/prefix sync disabled; enable it before a full sync/);
 });
 
+test('a new URL is refused while sync is on, and while blocks are tracked unless --force (the same NetBox moved)', async () => {
+  const sameNetBoxElsewhere = nb.url.replace('127.0.0.1', 'localhost');
+  await client.setPrefixSync('Default', true, [], { manageWebhook: false });
+  await expect(client.updateInstance('Default', { baseUrl: sameNetBoxElsewhere })).rejects.toThrow(/disable sync first/);
+  await client.setPrefixSync('Default', false, undefined, { manageWebhook: false });
+  // The previous test's full sync left blocks tracked by this NetBox's prefix ids.
+  await expect(client.updateInstance('Default', { baseUrl: sameNetBoxElsewhere })).rejects.toThrow(/tracks \d+ IP Blocks .* repeat with --force/);
+  expect((await client.getInstance('Default')).baseUrl).toBe(nb.url);
+  expect((await client.updateInstance('Default', { baseUrl: sameNetBoxElsewhere, force: true })).baseUrl).toBe(sameNetBoxElsewhere);
+  await client.updateInstance('Default', { baseUrl: nb.url, force: true });
+});
+
 test('removing an instance disables it and removes its webhook first; if NetBox refuses, only --force removes it', async () => {
   const second = await client.addInstance({ name: 'Second', baseUrl: nb.url, token: TOKEN });
   await client.setPrefixSync('Second', true);

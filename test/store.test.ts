@@ -84,3 +84,7 @@ test('a different key cannot read the secrets, and says which setting is wrong',
 test('a DATABASE_URL of an unknown kind is refused without echoing a password', async () => {
   await expect(openDatabase('mysql://user:hunter2@db/x')).rejects.toThrow(/must start with 'sqlite:'.*mysql:\/\/user:\*\*\*@db\/x/);
 });
+
+test('ids from outside (a webhook URL) that no row can have are simply not found, on PostgreSQL too', async () => {
+  for (const id of [0, -1, 9_999_999_999, 1.5, Number.NaN]) expect(await store.findById(id)).toBeUndefined();
+});

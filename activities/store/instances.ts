@@ -50,6 +50,8 @@ export class InstanceStore {
   }
 
   async findById(id: number): Promise<NetBoxInstance | undefined> {
+    // Ids come from URLs too: anything that is not a row id (PostgreSQL's integer) is simply not found.
+    if (!Number.isSafeInteger(id) || id < 1 || id > 2_147_483_647) return undefined;
     const row = await this.db.selectFrom('netbox_instances').selectAll().where('id', '=', id).executeTakeFirst();
     return row && toInstance(row);
   }

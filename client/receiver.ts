@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, isGrpcServiceError, isRetryableError } from '@temporalio/client';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { parseWebhookPayload, WebhookPayloadError, type NetBoxChange } from '../activities/netbox/webhook-payload';
@@ -33,36 +33,55 @@ export class TemporalUnavailableError extends Error {
 
 /** Changes per signal at most: keeps one signal's payload in the tens of KiB. */
 const MAX_CHANGES_PER_SIGNAL = 500;
-/** How long a webhook waits for Temporal before answering 503: under NetBox 4.7's default 10 s send timeout. */
-const SIGNAL_TIMEOUT_MS = 8_000;
+/**
+ * How long a webhook may wait, from its arrival, for Temporal to accept its change before it is answered 503:
+ * transient trouble within it is retried here. Under NetBox 4.7's default 10 s send timeout, so NetBox always
+ * gets our answer rather than timing out itself.
+ */
+const SIGNAL_BUDGET_MS = 8_000;
 
 interface WaitingChange {
   change: NetBoxChange;
+  arrivedAt: number;
   resolve: (result: { workflowId: string }) => void;
   reject: (err: Error) => void;
 }
 
 /**
- * Signal-with-start through a Temporal client connected on first use and reconnected after a failure, so the
- * receiver can start (and answer 503) while Temporal is down.
+ * Signal-with-start through a Temporal client connected on first use, so the receiver can start (and answer 503)
+ * while Temporal is down.
  *
  * Group commit: Temporal writes the signals of one workflow one after another, so while a signal for an instance
  * is in flight, the changes arriving meanwhile wait and then go together in the next signal. A lone webhook is
  * sent at once; under a burst each signal carries many. Every caller still resolves only once the signal holding
- * its change was accepted, and a failed signal fails every change in it (each answered 503).
+ * its change was accepted, and a signal that could not be delivered within the budget of its oldest change fails
+ * every change in it (each answered 503).
+ *
+ * Retries are ours, not the SDK's: its default gRPC retry backs off RESOURCE_EXHAUSTED from 1 s (1.7 s, 2.9 s,
+ * 4.9 s…), and that is exactly what the server answers while the workflow continues as new with a signal racing it
+ * (see `retryDelayMs`). A retried signal-with-start may reach Temporal twice; the workflow treats changes as hints
+ * and deduplicates them, so that is harmless.
  */
 export class TemporalChangeSignaller implements ChangeSignaller {
   private client?: Promise<Client>;
   private readonly lanes = new Map<number, { waiting: WaitingChange[]; sending: boolean }>();
 
   constructor(
-    private readonly options: { address: string; namespace: string; taskQueue: string; timeoutMs?: number },
+    private readonly options: {
+      address: string;
+      namespace: string;
+      taskQueue: string;
+      /** The budget per webhook (default 8 s); keep it below the NetBox webhook's timeout. */
+      timeoutMs?: number;
+    },
   ) {}
 
   signal(instanceId: number, change: NetBoxChange): Promise<{ workflowId: string }> {
     let lane = this.lanes.get(instanceId);
     if (!lane) this.lanes.set(instanceId, (lane = { waiting: [], sending: false }));
-    const queued = new Promise<{ workflowId: string }>((resolve, reject) => lane.waiting.push({ change, resolve, reject }));
+    const queued = new Promise<{ workflowId: string }>((resolve, reject) =>
+      lane.waiting.push({ change, arrivedAt: Date.now(), resolve, reject }),
+    );
     if (!lane.sending) void this.send(instanceId, lane);
     return queued;
   }
@@ -72,21 +91,10 @@ export class TemporalChangeSignaller implements ChangeSignaller {
     const workflowId = realtimeWorkflowId(instanceId, this.options.taskQueue);
     while (lane.waiting.length) {
       const group = lane.waiting.splice(0, MAX_CHANGES_PER_SIGNAL);
+      // The oldest change sets the deadline, so no webhook waits longer than the budget, queueing included.
+      const deadline = group[0].arrivedAt + (this.options.timeoutMs ?? SIGNAL_BUDGET_MS);
       try {
-        const client = await this.connect();
-        try {
-          await client.connection.withDeadline(Date.now() + (this.options.timeoutMs ?? SIGNAL_TIMEOUT_MS), () =>
-            client.workflow.signalWithStart(importNetworkSitePrefixes, {
-              workflowId,
-              taskQueue: this.options.taskQueue,
-              args: [{ instanceId }],
-              signal: netboxChangesSignal,
-              signalArgs: [group.map((w) => w.change)],
-            }),
-          );
-        } catch (err) {
-          throw new TemporalUnavailableError(`Temporal at ${this.options.address} did not accept the signal: ${(err as Error).message}`);
-        }
+        await this.signalUntil(deadline, instanceId, group.map((w) => w.change));
         for (const w of group) w.resolve({ workflowId });
       } catch (err) {
         for (const w of group) w.reject(err as Error);
@@ -96,12 +104,50 @@ export class TemporalChangeSignaller implements ChangeSignaller {
     this.lanes.delete(instanceId);
   }
 
-  private connect(): Promise<Client> {
-    this.client ??= Connection.connect({ address: this.options.address, connectTimeout: this.options.timeoutMs ?? SIGNAL_TIMEOUT_MS }).then(
+  /** One signal-with-start, retried on transient trouble until `deadline`. */
+  private async signalUntil(deadline: number, instanceId: number, changes: NetBoxChange[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      let failure: unknown;
+      try {
+        const client = await this.connect(deadline);
+        await client.connection.withDeadline(deadline, () =>
+          client.workflow.signalWithStart(importNetworkSitePrefixes, {
+            workflowId: realtimeWorkflowId(instanceId, this.options.taskQueue),
+            taskQueue: this.options.taskQueue,
+            args: [{ instanceId }],
+            signal: netboxChangesSignal,
+            signalArgs: [changes],
+          }),
+        );
+        return;
+      } catch (err) {
+        failure = err;
+      }
+      const delay = retryDelayMs(failure, attempt);
+      const reason = describeFailure(failure);
+      if (delay === null) throw new TemporalUnavailableError(`Temporal at ${this.options.address} did not accept the signal: ${reason}`);
+      if (Date.now() + delay >= deadline) {
+        throw new TemporalUnavailableError(
+          `Temporal at ${this.options.address} did not accept the signal within ${this.options.timeoutMs ?? SIGNAL_BUDGET_MS} ms (${attempt} attempts): ${reason}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+
+  private connect(deadline: number): Promise<Client> {
+    this.client ??= Connection.connect({
+      address: this.options.address,
+      connectTimeout: Math.max(1, deadline - Date.now()),
+      // No SDK retry interceptor: signalUntil retries, with delays that suit a webhook waiting for its answer.
+      interceptors: [],
+      // A Temporal that went away and came back is reconnected within a second, not grpc's default minutes.
+      channelArgs: { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 1_000 },
+    }).then(
       (connection) => new Client({ connection, namespace: this.options.namespace }),
       (err) => {
         this.client = undefined;
-        throw new TemporalUnavailableError(`cannot reach Temporal at ${this.options.address}: ${(err as Error).message}`);
+        throw new TemporalUnreachableError(`cannot reach Temporal at ${this.options.address}: ${(err as Error).message}`);
       },
     );
     return this.client;
@@ -112,6 +158,47 @@ export class TemporalChangeSignaller implements ChangeSignaller {
     this.client = undefined;
     await client?.connection.close();
   }
+}
+
+/** The first connection could not be made (Temporal down or starting): worth another try within the budget. */
+class TemporalUnreachableError extends Error {}
+
+/**
+ * How long to wait before trying a failed signal-with-start again, or null when another try cannot help.
+ *
+ * - RESOURCE_EXHAUSTED "workflow is closing" (cause BUSY_WORKFLOW): the workflow's continue-as-new was bounced
+ *   back by a signal that arrived during that workflow task (UnhandledCommand); while the retried task runs (a full
+ *   replay of the run, since the worker evicts it) the server refuses new signals so the close cannot be starved.
+ *   That lasts a fraction of a second: retry soon and often.
+ * - UNAVAILABLE, ABORTED, UNKNOWN, a broken HTTP/2 stream (the SDK's own list), other RESOURCE_EXHAUSTED (rate
+ *   limits), a first connection that failed: Temporal restarting or unreachable for a moment, back off to 1 s.
+ * - Anything else (DEADLINE_EXCEEDED: the budget is spent; INVALID_ARGUMENT, NOT_FOUND namespace, PERMISSION_DENIED)
+ *   will not get better by waiting.
+ */
+export function retryDelayMs(err: unknown, attempt: number): number | null {
+  if (err instanceof TemporalUnreachableError) return Math.min(100 * 2 ** (attempt - 1), 1_000);
+  const status = grpcStatus(err);
+  if (!status) return null;
+  if (status.code === GRPC_RESOURCE_EXHAUSTED && /workflow is closing/i.test(status.details ?? '')) {
+    return Math.min(25 * 1.25 ** (attempt - 1), 100);
+  }
+  if (isRetryableError(status)) return Math.min(100 * 2 ** (attempt - 1), 1_000);
+  return null;
+}
+
+const GRPC_RESOURCE_EXHAUSTED = 8;
+
+/** The gRPC status behind a client error (the SDK wraps it in a ServiceError's cause). */
+function grpcStatus(err: unknown): (Error & Parameters<typeof isRetryableError>[0]) | null {
+  for (let e = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    if (isGrpcServiceError(e)) return e;
+  }
+  return null;
+}
+
+function describeFailure(err: unknown): string {
+  const status = grpcStatus(err);
+  return (status ?? (err as Error))?.message ?? String(err);
 }
 
 /** The receiver's logger: headers that authenticate are redacted wherever they appear; bodies are never logged. */

@@ -3,7 +3,11 @@
  * own process against a Temporal dev server; the NetBox stand-in (4.2 shapes, a generated NetBox) sends signed
  * webhooks to it exactly as NetBox's RQ workers would.
  *
- *   npm run bench:realtime [-- --prefixes 2000 --sites 20 --events 10000 --concurrency 64 --rate 50 --seconds 20]
+ *   npm run bench:realtime [-- --prefixes 2000 --sites 20 --events 10000 --concurrency 64 --rate 50 --seconds 20
+ *                              --history-limit 1000]
+ *
+ * `--history-limit` starts the workflow ahead of the first webhook with that history limit (default: the workflow's
+ * own, 250 events, which the steady phase crosses several times).
  *
  * 1. Burst: `--events` prefix edits, then their webhooks sent by `--concurrency` delivery workers at once:
  *    accepted webhooks per second (2xx = Temporal durably holds the signal), the time until all are applied,
@@ -23,7 +27,7 @@ import { Client, Connection } from '@temporalio/client';
 import { openConnections } from '../activities/connections';
 import { loadConfig } from '../activities/store/config';
 import { startDevServer } from '../client/temporal-server';
-import { realtimeStatusQuery, realtimeWorkflowId, type RealtimeSyncStatus } from '../workflows/importNetworkSitePrefixes';
+import { importNetworkSitePrefixes, realtimeStatusQuery, realtimeWorkflowId, type RealtimeSyncStatus } from '../workflows/importNetworkSitePrefixes';
 import { generateDataset } from '../test/netbox-standin/generate';
 import { startNetBoxStandIn, type NetBoxStandIn } from '../test/netbox-standin/server';
 import { expectedBlocks, registerWebhook } from '../test/support/realtime';
@@ -40,6 +44,7 @@ async function main(): Promise<void> {
   const concurrency = arg('concurrency', 64);
   const rate = arg('rate', 50);
   const seconds = arg('seconds', 20);
+  const historyLimit = arg('history-limit', 0);
 
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nps-bench-rt-'));
   const env = {
@@ -79,6 +84,13 @@ async function main(): Promise<void> {
     for (const name of networkSites) await connections.gaiia.createNetworkSite(name);
     const ids = dataset.prefixes.all().map((p) => p.id);
     const handle = temporalClient.workflow.getHandle(realtimeWorkflowId(instance.id, config.temporal.taskQueue));
+    if (historyLimit) {
+      await temporalClient.workflow.start(importNetworkSitePrefixes, {
+        workflowId: handle.workflowId,
+        taskQueue: config.temporal.taskQueue,
+        args: [{ instanceId: instance.id, historyLimit }],
+      });
+    }
     const settle = async (accepted: number): Promise<RealtimeSyncStatus> => {
       for (;;) {
         const s = await handle.query(realtimeStatusQuery).catch(() => null);
@@ -100,6 +112,8 @@ async function main(): Promise<void> {
     // 2. Steady rate: each edit is delivered right away, as NetBox's workers would.
     console.log(`steady: ${rate} edits/s for ${seconds} s…`);
     const editedAt = new Map<string, number>();
+    // How long each steady webhook waited for the receiver's answer (2xx = durably accepted by Temporal).
+    const answered: number[] = [];
     const sends: Array<Promise<unknown>> = [];
     const steadyIds = ids.slice(0, rate * seconds);
     const start = Date.now();
@@ -109,7 +123,8 @@ async function main(): Promise<void> {
       const description = `steady ${k}`;
       editedAt.set(description, Date.now());
       nb.updatePrefix(steadyIds[k], { description });
-      sends.push(nb.deliver(nb.pendingDeliveries().map((d) => d.id)));
+      const sent = Date.now();
+      sends.push(nb.deliver(nb.pendingDeliveries().map((d) => d.id)).then(() => answered.push(Date.now() - sent)));
     }
     await Promise.all(sends);
     const finalStatus = await settle(nb.deliveryLog.filter((r) => r.ok).length);
@@ -127,11 +142,35 @@ async function main(): Promise<void> {
     for (const f of failures.slice(0, 5)) console.log(`  failed delivery: ${f.event} ${f.objectType} ${f.objectId}: ${f.status ?? ''} ${f.error ?? ''}`);
 
     const runs: Array<{ events: number }> = [];
+    // Workflow tasks that failed or timed out. A continue-as-new bounced by a racing signal fails with
+    // UnhandledCommand; the server then refuses signals until the retried task (a full replay) completes: the
+    // "closing window" a webhook may have to wait out.
+    const taskTrouble = new Map<string, number>();
+    const closingWindows: number[] = [];
     for await (const run of temporalClient.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) {
-      runs.push({ events: (await temporalClient.workflow.getHandle(run.workflowId, run.runId).fetchHistory()).events?.length ?? 0 });
+      const history = (await temporalClient.workflow.getHandle(run.workflowId, run.runId).fetchHistory()).events ?? [];
+      runs.push({ events: history.length });
+      const at = (i: number) => Number(history[i].eventTime?.seconds ?? 0) * 1000 + Math.floor((history[i].eventTime?.nanos ?? 0) / 1e6);
+      history.forEach((e, i) => {
+        const failedCause = e.workflowTaskFailedEventAttributes?.cause;
+        const trouble =
+          failedCause != null
+            ? `failed (${failedCause === UNHANDLED_COMMAND ? 'UnhandledCommand' : `cause ${failedCause}`})`
+            : e.workflowTaskTimedOutEventAttributes
+              ? `timed out (${['?', 'start-to-close', 'schedule-to-start'][e.workflowTaskTimedOutEventAttributes.timeoutType ?? 0] ?? '?'})`
+              : null;
+        if (trouble) taskTrouble.set(trouble, (taskTrouble.get(trouble) ?? 0) + 1);
+        if (failedCause === UNHANDLED_COMMAND) {
+          const started = history.findIndex((x, j) => j > i && x.workflowTaskStartedEventAttributes);
+          const completed = history.findIndex((x, j) => j > i && x.workflowTaskCompletedEventAttributes);
+          if (started > 0 && completed > 0) closingWindows.push(at(completed) - at(started));
+        }
+      });
     }
     const peakKb = Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${stack.pid}/status`, 'utf8'))?.[1] ?? 0);
-    const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+    const pctOf = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
+    const pct = (p: number) => pctOf(latencies, p);
+    answered.sort((a, b) => a - b);
 
     console.log('\nReal-time sync benchmark (NetBox 4.2 shapes, stand-in → receiver → Temporal → worker, one machine)');
     console.log(`  NetBox:                      ${ids.length} prefixes over ${sites} sites; ${networkSites.length} Network Sites`);
@@ -139,8 +178,11 @@ async function main(): Promise<void> {
     console.log(`  accepted/s:                  ${Math.round(burstOk / burstS)} (${burstS.toFixed(2)} s; aim ≥ 200/s)`);
     console.log(`  burst applied after:         ${drainS.toFixed(2)} s (${burstStatus.batches} batches, ${burstStatus.prefixesReread} prefix re-reads)`);
     console.log(`  steady rate:                 ${rate}/s for ${seconds} s (${steadyIds.length} edits, ${measurable} with a block to write)`);
+    console.log(`  webhook answered after:      p50 ${pctOf(answered, 50)} ms, p99 ${pctOf(answered, 99)} ms, max ${answered.at(-1)} ms`);
     console.log(`  change → committed IP Block: p50 ${pct(50)} ms, p99 ${pct(99)} ms, max ${latencies.at(-1)} ms over ${latencies.length} blocks (aim p99 ≤ 1000 ms)`);
-    console.log(`  workflow runs:               ${runs.length}; history events per run: ${runs.map((r) => r.events).join(', ')} (limit 51,200; warning at 10,240)`);
+    console.log(`  workflow runs:               ${runs.length} (${finalStatus.runs - burstStatus.runs} continue-as-new during the steady phase); history events per run: ${runs.map((r) => r.events).join(', ')} (limit 51,200; warning at 10,240)`);
+    console.log(`  workflow task trouble:       ${[...taskTrouble].map(([k, n]) => `${n}× ${k}`).join(', ') || 'none'}`);
+    if (closingWindows.length) console.log(`  closing windows:             ${closingWindows.sort((a, b) => a - b).join(', ')} ms (signals refused meanwhile)`);
     console.log(`  totals:                      ${finalStatus.changesReceived} changes received, created ${finalStatus.counts.created}, updated ${finalStatus.counts.updated}, failed batches ${finalStatus.failedBatches}`);
     console.log(`  stack (worker+receiver) RSS: ${(peakKb / 1024).toFixed(0)} MB peak`);
     console.log(`  final state:                 ${same ? 'OK' : 'MISMATCH'}: ${blocks.length} IP Blocks, ${expected.length} expected from NetBox; ${failed} failed deliveries`);
@@ -154,6 +196,9 @@ async function main(): Promise<void> {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
+
+/** WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND */
+const UNHANDLED_COMMAND = 1;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -3,7 +3,7 @@
  * Each rejection also proves that nothing was signalled (no workflow exists for the instance) and nothing changed
  * (IP Blocks and ledger as before); an accepted webhook is in the workflow's history as a small, secret-free signal.
  */
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { ServiceError, WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import net from 'node:net';
 import { Writable } from 'node:stream';
@@ -12,6 +12,7 @@ import { closeDatabase } from '../activities/store/db';
 import { Ledger } from '../activities/store/ledger';
 import {
   receiverLogger,
+  retryDelayMs,
   signBody,
   startReceiver,
   TemporalChangeSignaller,
@@ -204,6 +205,53 @@ test('Temporal unreachable → 503, so NetBox records a failed delivery', async 
   } finally {
     await offline.close();
   }
+});
+
+test('Temporal unreachable for a moment → retried within the budget, answered 202 once the signal is durable', async () => {
+  // A TCP proxy in front of the dev server, listening only after 1.5 s: Temporal "comes back" mid-webhook.
+  const [host, port] = env.address.split(':');
+  const proxy = net.createServer((socket) => {
+    const upstream = net.connect(Number(port), host);
+    socket.pipe(upstream).pipe(socket);
+    upstream.on('error', () => socket.destroy());
+    socket.on('error', () => upstream.destroy());
+  });
+  const proxyPort = await freePort();
+  const flaky = await startReceiver({
+    host: '127.0.0.1',
+    port: 0,
+    instances: connections.instances,
+    signaller: new TemporalChangeSignaller({ address: `127.0.0.1:${proxyPort}`, namespace: 'default', taskQueue: config.temporal.taskQueue, timeoutMs: 6_000 }),
+    logger: receiverLogger('silent'),
+  });
+  const comesBack = setTimeout(() => proxy.listen(proxyPort, '127.0.0.1'), 1_500);
+  try {
+    const started = Date.now();
+    const res = await post(prefixEvent(9), { url: flaky.url });
+    expect(res.status).toBe(202);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_400);
+    const handle = env.client.workflow.getHandle(realtimeWorkflowId(enabledId, config.temporal.taskQueue));
+    const signals = ((await handle.fetchHistory()).events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes);
+    expect(signals.length).toBeGreaterThanOrEqual(1);
+    await handle.terminate('test done');
+  } finally {
+    clearTimeout(comesBack);
+    await flaky.close();
+    await new Promise((r) => proxy.close(r));
+  }
+});
+
+test('retry policy: a signal refused while the workflow closes is retried soon, a bad request never', () => {
+  const grpcError = (code: number, details: string) => Object.assign(new Error(`${code} ${details}`), { code, details, metadata: {} });
+  const closing = new ServiceError('Failed to signalWithStart Workflow', {
+    cause: grpcError(8, 'workflow operation can not be applied because workflow is closing'),
+  });
+  expect(retryDelayMs(closing, 1)).toBeLessThanOrEqual(50);
+  expect(retryDelayMs(closing, 20)).toBeLessThanOrEqual(100);
+  expect(retryDelayMs(grpcError(14, 'connection refused'), 1)).toBe(100);
+  expect(retryDelayMs(grpcError(14, 'connection refused'), 10)).toBe(1_000);
+  expect(retryDelayMs(grpcError(3, 'invalid argument'), 1)).toBeNull();
+  expect(retryDelayMs(grpcError(4, 'deadline exceeded'), 1)).toBeNull();
 });
 
 function freePort(): Promise<number> {

@@ -28,7 +28,8 @@ export class RealtimeHarness {
     readonly receiver: RunningReceiver,
   ) {}
 
-  static async start(): Promise<RealtimeHarness> {
+  /** `signalTimeoutMs`: the receiver's budget per webhook before it answers 503 (default 8 s). */
+  static async start(options: { signalTimeoutMs?: number } = {}): Promise<RealtimeHarness> {
     const env = await startTemporal();
     const config = testConfig();
     const connections = await openConnections(config);
@@ -42,7 +43,12 @@ export class RealtimeHarness {
       host: '127.0.0.1',
       port: 0,
       instances: connections.instances,
-      signaller: new TemporalChangeSignaller({ address: env.address, namespace: 'default', taskQueue: config.temporal.taskQueue }),
+      signaller: new TemporalChangeSignaller({
+        address: env.address,
+        namespace: 'default',
+        taskQueue: config.temporal.taskQueue,
+        ...(options.signalTimeoutMs ? { timeoutMs: options.signalTimeoutMs } : {}),
+      }),
       logger: receiverLogger(process.env.LOG_LEVEL ?? 'warn'),
     });
     const harness = new RealtimeHarness(env, config, connections, worker, receiver);

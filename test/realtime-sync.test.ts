@@ -4,6 +4,7 @@
  * the instance's workflow on a real Temporal dev server; the worker writes the embedded gaiia target.
  * Each test has its own stand-in, instance and Network Site names (tagged), so tests never see each other's blocks.
  */
+import { importNetworkSitePrefixes, netboxChangesSignal, realtimeWorkflowId } from '../workflows/importNetworkSitePrefixes';
 import { RealtimeHarness, expectedBlocks } from './support/realtime';
 
 let h: RealtimeHarness;
@@ -209,4 +210,39 @@ test('prefix sync disabled while events are queued → they are dropped and coun
   const status = await h.settle(nb, instanceId);
   expect(status).toMatchObject({ dropped: 2, failedBatches: 0 });
   expect(await h.blocks('disabled')).toEqual(['disabled-A 10.13.1.0/24']);
+});
+
+test('NetBox refusing the token parks the changes, not drops them: the next batch that works applies them too', async () => {
+  const { nb, instanceId, a } = await setup('parked');
+  nb.faults.failNext(1, 401, '/api/ipam/prefixes/');
+  nb.createPrefix({ prefix: '10.14.1.0/24', siteId: a.id });
+  const refused = await h.settle(nb, instanceId);
+  expect(refused).toMatchObject({ failedBatches: 1, parked: 1 });
+  expect(refused?.lastFailure).toMatch(/401|token/i);
+  expect(await h.blocks('parked')).toEqual([]);
+  // The token works again (say, the operator updated it): the next webhook's batch brings the parked one back.
+  nb.createPrefix({ prefix: '10.14.2.0/24', siteId: a.id });
+  await h.settle(nb, instanceId);
+  const recovered = await h.waitForStatus(instanceId, (s) => s.parked + s.pendingPrefixes + s.applying === 0);
+  expect(await h.blocks('parked')).toEqual(['parked-A 10.14.1.0/24', 'parked-A 10.14.2.0/24']);
+  expect(recovered).toMatchObject({ failedBatches: 1, parked: 0 });
+});
+
+test('a batch NetBox rejects is split in halves, so one refused read does not hold back the changes beside it', async () => {
+  const { nb, instanceId, a } = await setup('split', { deliveries: 'manual' });
+  const p1 = nb.createPrefix({ prefix: '10.15.1.0/24', siteId: a.id });
+  const p2 = nb.createPrefix({ prefix: '10.15.2.0/24', siteId: a.id });
+  nb.faults.failNext(1, 400, '/api/ipam/prefixes/');
+  // Both changes in one signal, so they form one batch (webhooks could be taken one at a time).
+  const timestamp = new Date().toISOString();
+  await h.env.client.workflow.signalWithStart(importNetworkSitePrefixes, {
+    workflowId: realtimeWorkflowId(instanceId, h.config.temporal.taskQueue),
+    taskQueue: h.config.temporal.taskQueue,
+    args: [{ instanceId }],
+    signal: netboxChangesSignal,
+    signalArgs: [[p1, p2].map((p) => ({ objectType: 'prefix' as const, objectId: p.id, event: 'created' as const, timestamp }))],
+  });
+  const status = await h.waitForStatus(instanceId, (s) => s.batches + s.failedBatches >= 2);
+  expect(await h.blocks('split')).toEqual(['split-A 10.15.1.0/24', 'split-A 10.15.2.0/24']);
+  expect(status).toMatchObject({ batches: 2, failedBatches: 0, parked: 0 });
 });

@@ -20,6 +20,12 @@ export class PendingChanges {
     this.siteNames = new Set(state.siteNames);
   }
 
+  /** Puts back changes taken earlier (a batch to retry later). */
+  addState(state: PendingChangesState): void {
+    for (const id of state.prefixIds) this.prefixIds.add(id);
+    for (const name of state.siteNames) this.siteNames.add(name);
+  }
+
   add(change: NetBoxChange): void {
     if (change.objectType === 'prefix') this.prefixIds.add(change.objectId);
     else for (const name of change.siteNames) this.siteNames.add(name);
@@ -48,6 +54,14 @@ export class PendingChanges {
     const siteNames = [...this.siteNames];
     this.siteNames.clear();
     return { prefixIds, siteNames };
+  }
+
+  /** Everything, emptying the queue. */
+  takeAll(): PendingChangesState {
+    const all = this.state();
+    this.prefixIds.clear();
+    this.siteNames.clear();
+    return all;
   }
 
   state(): PendingChangesState {

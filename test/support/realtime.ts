@@ -107,6 +107,17 @@ export class RealtimeHarness {
     }
   }
 
+  /** Waits until the instance's workflow status satisfies `ok`. */
+  async waitForStatus(instanceId: number, ok: (s: RealtimeSyncStatus) => boolean, timeoutMs = 20_000): Promise<RealtimeSyncStatus> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const s = await this.status(instanceId);
+      if (s && ok(s)) return s;
+      if (Date.now() > deadline) throw new Error(`instance ${instanceId}: status not reached in ${timeoutMs} ms; last ${JSON.stringify(s)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   /**
    * Waits until NetBox has sent everything queued and the instance's workflow has applied every change it
    * accepted: the point where the IP Blocks must equal what NetBox says.

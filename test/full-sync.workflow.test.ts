@@ -265,14 +265,14 @@ describe('refusals and faults', () => {
     expect(report.alreadyPresent).toBe(0);
   });
 
-  test('a rejected token (401) fails at once, without retrying, with the fix in the message', async () => {
+  test('a rejected token (403 Invalid token) fails at once, without retrying, with the fix in the message', async () => {
     await client.setPrefixSync('Default', true);
     const instance = await connections.instances.requireByName('Default');
     await connections.instances.update(instance.id, { token: 'b'.repeat(40) });
     const before = netbox.requests.length;
     const started = Date.now();
     const err = await client.runFullSync('Default').catch((e: Error) => e);
-    expect((err as Error).message).toMatch(/rejected the API token \(401.*update it/);
+    expect((err as Error).message).toMatch(/rejected the API token \(403 Invalid token.*update it/);
     expect((err as Error).message).not.toContain('b'.repeat(40));
     expect(netbox.requests.length - before).toBe(1);
     expect(Date.now() - started).toBeLessThan(30_000);
@@ -306,7 +306,7 @@ describe('refusals and faults', () => {
     const instance = await connections.instances.requireByName('Default');
     const { message, blocks } = await interrupted(() => connections.instances.update(instance.id, { token: 'e'.repeat(40) }).then(() => undefined));
     await connections.instances.update(instance.id, { token: netbox.token });
-    expect(message).toMatch(/rejected the API token \(401.*update it/);
+    expect(message).toMatch(/rejected the API token \(403 Invalid token.*update it/);
     expect(message).toMatch(/the full sync stopped after \d+ pages? \(\d+ prefixes looked at, (\d+) IP Blocks created, which are kept\)/);
     expect(Number(/(\d+) IP Blocks created/.exec(message)![1])).toBe(blocks);
     expect(message).not.toContain('e'.repeat(40));

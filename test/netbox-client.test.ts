@@ -99,7 +99,7 @@ describe('tokens', () => {
     const client = new NetBoxClient({ baseUrl: netbox.url, token, instanceName: 'Default' });
     const err = await client.prefixesAfter(0, 5).catch((e: Error) => e);
     expect(err).toBeInstanceOf(NetBoxAuthError);
-    expect((err as Error).message).toMatch(/rejected the API token \(401/);
+    expect((err as Error).message).toMatch(/rejected the API token \(403 Invalid token/);
     expect((err as Error).message).not.toContain(token);
     expect(netbox.requests.filter((r) => r.path.startsWith('/api/ipam/prefixes/'))).toHaveLength(1);
   });

@@ -65,9 +65,9 @@ afterAll(async () => {
 
 const ourWebhooks = () => nb.dataset.webhooks.all().filter((w) => w.name.startsWith('gaiia prefix sync'));
 
-test('adding an instance checks the URL and the token; 401 and 403 say what to fix and nothing is stored', async () => {
+test('adding an instance checks the URL and the token; a refused token and a missing permission (both 403) say what to fix and nothing is stored', async () => {
   await expect(client.addInstance({ baseUrl: receiver.url, token: TOKEN })).rejects.toThrow(/does not look like a NetBox API/);
-  await expect(client.addInstance({ baseUrl: nb.url, token: newV1Token() })).rejects.toThrow(/rejected the API token \(401/);
+  await expect(client.addInstance({ baseUrl: nb.url, token: newV1Token() })).rejects.toThrow(/rejected the API token \(403 Invalid token/);
   const denied = client.addInstance({ baseUrl: nb.url, token: NO_PREFIX_VIEW });
   await expect(denied).rejects.toThrow(/lacks the permission 'ipam\.view_prefix'/);
   await expect(client.addInstance({ baseUrl: nb.url, token: NO_PREFIX_VIEW })).rejects.toThrow(REQUIRED_PERMISSIONS.join(', '));

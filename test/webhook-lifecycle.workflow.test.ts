@@ -322,7 +322,7 @@ test('a wrong token and a read-only token fail at once with messages that say wh
   const wrong = await addInstance(d1, 'WrongToken', nb, wrongToken);
   const readOnly = await addInstance(d1, 'ReadOnly', nb, VIEW_ONLY);
   const before = nb.dataset.webhooks.all().length;
-  expect(await runFails(d1, 'createNetBoxPrefixUpdateWebhook', { instanceName: 'WrongToken' })).toMatch(/rejected the API token \(401/);
+  expect(await runFails(d1, 'createNetBoxPrefixUpdateWebhook', { instanceName: 'WrongToken' })).toMatch(/rejected the API token \(403 Invalid token/);
   expect(await runFails(d1, 'createNetBoxPrefixUpdateWebhook', { instanceName: 'ReadOnly' })).toMatch(/the permission 'extras\.add_webhook'/);
   expect(nb.dataset.webhooks.all().length).toBe(before);
   await remember(d1, wrong, readOnly);

@@ -290,10 +290,10 @@ export class NetBoxClient {
   }
 
   private authError(method: string, path: string, res: AxiosResponse): NetBoxAuthError {
-    if (res.status === 401) {
+    if (res.status === 401 || isTokenRefusal(res.data)) {
       return new NetBoxAuthError(
-        `${this.label} rejected the API token (401 ${summarizeBody(res.data)}): ` +
-          `check the instance's token (v2 tokens start with nbt_ and need NetBox 4.5+) and update it`,
+        `${this.label} rejected the API token (${res.status} ${summarizeBody(res.data)}): ` +
+          `check the token (v2 tokens start with nbt_ and need NetBox 4.5+); for an instance already saved, update it`,
       );
     }
     const permission = permissionFor(method, path);
@@ -352,6 +352,16 @@ export function checkApiPath(path: string): string {
     throw new InvalidInputError(`'${path}' is not a NetBox API path: it must start with /api/ and stay inside it (no '..', no host)`);
   }
   return path;
+}
+
+/**
+ * NetBox refuses a wrong, expired or missing token with 403, not 401 (DRF's SessionAuthentication comes first and
+ * sends no WWW-Authenticate), the same status as a missing permission: the two differ only in `detail`
+ * ("Invalid token", "Invalid v2 token", "Token expired", … against "You do not have permission to perform this action.").
+ */
+function isTokenRefusal(body: unknown): boolean {
+  const detail = body && typeof body === 'object' ? (body as { detail?: unknown }).detail : undefined;
+  return typeof detail === 'string' && /token|credentials were not provided|authorization header/i.test(detail);
 }
 
 function serializeQuery(params: Query): string {

@@ -35,7 +35,9 @@ URL="http://$RN_HOST:$RN_PORT"
 ok=0
 for i in $(seq 1 240); do
   if curl -fsS -o /dev/null -H "Authorization: Token $TOKEN_V1" "$URL/api/status/" 2>/dev/null; then ok=1; break; fi
-  rn_pid_alive "$RN_RUN/gunicorn.pid" || [ "$i" -lt 20 ] || break
+  # With --preload gunicorn writes its pid file only once NetBox has loaded (10-20 s on a busy machine):
+  # give up early only when that process has come and gone.
+  if rn_pid_alive "$RN_RUN/gunicorn.pid"; then seen=1; elif [ "${seen:-0}" = 1 ]; then break; fi
   sleep 0.5
 done
 [ "$ok" = 1 ] || { tail -30 "$RN_LOGS/gunicorn.log"; rn_die "NetBox did not answer at $URL/api/status/"; }
@@ -53,4 +55,4 @@ ENV
 umask 022
 rn_log "NetBox $("$RN_VENV/bin/netbox" version) up in $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')s"
 rn_log "env written to $RN_ENV_FILE (v1: 'Authorization: Token \$NETBOX_TOKEN', v2: 'Authorization: Bearer \$NETBOX_TOKEN_V2')"
-cat "$RN_ENV_FILE"
+rn_log "variables: $(cut -d= -f1 "$RN_ENV_FILE" | tr "\n" " ")(values not printed: they are credentials)"

@@ -4,7 +4,7 @@
 # webhook "nbsync-real-demo" (secret "test-secret") + event rule "nbsync-real-demo-prefix"
 # (ipam.prefix created/updated/deleted), then creates, updates and deletes a prefix, waits for
 # the three deliveries, checks their X-Hook-Signature, and with --save-samples writes them to
-# scripts/real-netbox/samples/. Removes the webhook and rule again unless --keep-webhook.
+# test/fixtures/real-netbox-<version>/webhooks/. Removes the webhook and rule again unless --keep-webhook.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 SAVE=0; KEEP=0
 for a in "$@"; do case "$a" in --save-samples) SAVE=1 ;; --keep-webhook) KEEP=1 ;; *) rn_die "unknown arg $a" ;; esac; done
@@ -59,7 +59,7 @@ n=$(ls "$OUT" | wc -l)
 rn_log "received $n deliveries in $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')s -> $OUT"
 [ "$n" -ge 3 ] || { tail -20 "$RN_LOGS/rqworker.log"; rn_die "expected 3 webhook deliveries, got $n"; }
 
-"$PY" - "$OUT" "$SAVE" "$RN_SCRIPT_DIR/samples" "$("$RN_VENV/bin/netbox" version)" <<'PY'
+"$PY" - "$OUT" "$SAVE" "$RN_REPO_ROOT/test/fixtures/real-netbox-$("$RN_VENV/bin/netbox" version)/webhooks" "$("$RN_VENV/bin/netbox" version)" <<'PY'
 import json, os, sys
 out, save, samples, version = sys.argv[1], sys.argv[2] == "1", sys.argv[3], sys.argv[4]
 bad = 0

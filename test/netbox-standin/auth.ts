@@ -1,13 +1,18 @@
 /**
  * API token authentication and Django model permissions, per NetBox version.
  *
+ * Every authentication failure is a 403, never a 401: NetBox lists DRF's SessionAuthentication first in
+ * DEFAULT_AUTHENTICATION_CLASSES, and it has no WWW-Authenticate header, so DRF answers 403 (recorded from a real
+ * 4.7.3 in test/fixtures/real-netbox-4.7.3/api; pynetbox#375 shows the same `403 {"detail": "Invalid token"}` from
+ * older releases). LOGIN_REQUIRED defaults to true since 4.0, so `/api/` and `/api/status/` need a token too.
+ *
  * - 4.1–4.4: only `Authorization: Token <40-hex key>` (DRF TokenAuthentication: the keyword is
  *   matched case-insensitively; any other keyword, such as `Bearer`, is ignored, so the request is
- *   simply unauthenticated → 401 "Authentication credentials were not provided.").
- * - 4.5+: v2 tokens `nbt_<12-char key>.<40-char secret>` as `Bearer`; v1 keys keep working. The
- *   token kind is told from the `nbt_` prefix, not from the keyword.
- * Error texts are DRF's (rest_framework/authentication.py) and NetBox's ("Invalid token",
- * netbox/netbox/api/authentication.py).
+ *   simply unauthenticated → "Authentication credentials were not provided.").
+ * - 4.5+: v2 tokens `nbt_<12-char key>.<40-char secret>`; `Token` and `Bearer` both take either kind: the token
+ *   kind is told from the `nbt_` prefix, not from the keyword ("Invalid v1 token" / "Invalid v2 token").
+ * Error texts are DRF's (rest_framework/authentication.py) and NetBox's (netbox/netbox/api/authentication.py),
+ * the 4.5+ ones as a real 4.7.3 sends them.
  */
 import { randomBytes } from 'node:crypto';
 import { ApiError } from './shapes';
@@ -66,20 +71,26 @@ export function checkTokenSpecs(version: NetBoxVersion, tokens: TokenSpec[]): vo
 
 const NOT_PROVIDED = 'Authentication credentials were not provided.';
 
-/** Resolves the Authorization header to a principal or throws the 401 NetBox would send. */
+/** Resolves the Authorization header to a principal or throws the 403 NetBox would send. */
 export function authenticate(version: NetBoxVersion, tokens: TokenSpec[], header: string | undefined): Principal {
-  if (!header) throw new ApiError(401, { detail: NOT_PROVIDED });
+  const refuse = (detail: string) => new ApiError(403, { detail });
+  if (!header) throw refuse(NOT_PROVIDED);
   const parts = header.trim().split(/\s+/);
   const keyword = parts[0].toLowerCase();
-  const accepted = version.supportsV2Tokens ? ['token', 'bearer'] : ['token'];
-  if (!accepted.includes(keyword)) throw new ApiError(401, { detail: NOT_PROVIDED });
-  if (parts.length === 1) throw new ApiError(401, { detail: 'Invalid token header. No credentials provided.' });
-  if (parts.length > 2) throw new ApiError(401, { detail: 'Invalid token header. Token string should not contain spaces.' });
-  const presented = parts[1];
-  const v2 = isV2Token(presented);
-  if (v2 && !version.supportsV2Tokens) throw new ApiError(401, { detail: 'Invalid token' });
-  const spec = tokens.find((t) => t.token === presented);
-  if (!spec) throw new ApiError(401, { detail: 'Invalid token' });
+  let spec: TokenSpec | undefined;
+  if (version.supportsV2Tokens) {
+    if (keyword !== 'token' && keyword !== 'bearer') throw refuse(NOT_PROVIDED);
+    if (parts.length !== 2) throw refuse('Invalid authorization header: Must be in the form "Bearer <key>.<token>" or "Token <token>"');
+    spec = tokens.find((t) => t.token === parts[1]);
+    if (!spec) throw refuse(parts[1].startsWith('nbt_') ? 'Invalid v2 token' : 'Invalid v1 token');
+  } else {
+    if (keyword !== 'token') throw refuse(NOT_PROVIDED);
+    if (parts.length === 1) throw refuse('Invalid token header. No credentials provided.');
+    if (parts.length > 2) throw refuse('Invalid token header. Token string should not contain spaces.');
+    spec = tokens.find((t) => t.token === parts[1]);
+    if (!spec) throw refuse('Invalid token');
+  }
+  const v2 = isV2Token(spec.token);
   const perms = spec.permissions ?? 'all';
   return {
     username: spec.username ?? 'admin',

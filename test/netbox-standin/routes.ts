@@ -103,7 +103,6 @@ export function registerRoutes(app: FastifyInstance, state: ApiState): void {
         return await handler(req, reply);
       } catch (e) {
         if (e instanceof ApiError) {
-          if (e.status === 401) reply.header('WWW-Authenticate', 'Token');
           return send(reply, e.status, e.body);
         }
         throw e;
@@ -115,8 +114,8 @@ export function registerRoutes(app: FastifyInstance, state: ApiState): void {
   app.get(
     '/api/status/',
     guarded((req, reply) => {
-      // LOGIN_REQUIRED would demand a token here; the stand-in leaves status open for version detection.
-      if (req.headers.authorization) authenticate(state.version, state.tokens, req.headers.authorization);
+      // LOGIN_REQUIRED (the default since 4.0): status needs a token like everything else.
+      authenticate(state.version, state.tokens, req.headers.authorization);
       return send(reply, 200, statusBody(state.version, state.rqWorkers));
     }),
   );

@@ -99,10 +99,10 @@ export function snapshotDateTime(d: Date): string {
   return `${seconds}${micros ? `.${micros.slice(0, 3)}` : ''}Z`;
 }
 
-/** Python `str(timezone.now())`, used for the webhook `timestamp`: `2021-03-09 17:55:33.968016+00:00`. */
+/** `timezone.now().isoformat()`, the webhook `timestamp`: `2026-12-03T19:22:56.228412+00:00` (recorded from 4.7.3). */
 export function pythonTimestamp(d: Date): string {
   const { seconds, micros } = isoParts(d);
-  return `${seconds.replace('T', ' ')}${micros ? `.${micros}` : ''}+00:00`;
+  return `${seconds}${micros ? `.${micros}` : ''}+00:00`;
 }
 
 /**
@@ -313,9 +313,20 @@ export const EXTRAS_BRIEF_FIELDS = ['id', 'url', 'display', 'name', 'description
 
 const FAMILY: Record<number, JsonObject> = { 4: { value: 4, label: 'IPv4' }, 6: { value: 6, label: 'IPv6' } };
 
+/** A copy of `obj` with `key` inserted right after `after` (JSON key order is what NetBox's serializer writes). */
+function withKeyAfter(obj: JsonObject, after: string, key: string, value: Json): JsonObject {
+  const out: JsonObject = {};
+  for (const [k, v] of Object.entries(obj)) {
+    out[k] = v;
+    if (k === after) out[key] = value;
+  }
+  return out;
+}
+
 /**
  * Built as one object literal per shape (no spreads or late property adds) because list pages
- * render up to MAX_PAGE_SIZE prefixes per request; `owner` (4.5+) is appended last.
+ * render up to MAX_PAGE_SIZE prefixes per request. `owner` (4.5+) sits between `description` and `comments`, as a
+ * real 4.7.3 answers.
  */
 export function prefixRest(ctx: RenderContext, p: PrefixRecord): JsonObject {
   const v = ctx.version;
@@ -349,6 +360,7 @@ export function prefixRest(ctx: RenderContext, p: PrefixRecord): JsonObject {
       children: p.children,
       _depth: p.depth,
     };
+    if (v.hasOwnerField) out = withKeyAfter(out, 'description', 'owner', null);
   } else {
     out = {
       id: p.id,
@@ -376,7 +388,6 @@ export function prefixRest(ctx: RenderContext, p: PrefixRecord): JsonObject {
       _depth: p.depth,
     };
   }
-  if (v.hasOwnerField) out.owner = null;
   return out;
 }
 
@@ -432,6 +443,7 @@ export function roleRest(ctx: RenderContext, r: RoleRecord): JsonObject {
     prefix_count: ctx.dataset.prefixCountForRole(r.id),
     vlan_count: 0,
   });
+  if (ctx.version.hasFieldsSeenIn473) out.asn_count = 0;
   return out;
 }
 
@@ -469,6 +481,7 @@ export function eventRuleRest(ctx: RenderContext, e: EventRuleRecord): JsonObjec
     action_object_type: e.actionObjectType,
     action_object_id: e.actionObjectId,
     action_object: e.actionObjectType === 'extras.webhook' ? webhookBrief(ctx, e.actionObjectId) : null,
+    ...(ctx.version.hasFieldsSeenIn473 ? { action_is_available: true } : {}),
     description: e.description,
     custom_fields: customFieldValues(ctx, 'extras.eventrule', e.customFieldData),
   };
@@ -478,6 +491,7 @@ export function eventRuleRest(ctx: RenderContext, e: EventRuleRecord): JsonObjec
 }
 
 export function customFieldRest(ctx: RenderContext, cf: CustomFieldRecord): JsonObject {
+  const seenIn473 = ctx.version.hasFieldsSeenIn473;
   return {
     ...head(ctx, 'extras.customfield', cf.id, cf.label || cf.name),
     object_types: cf.objectTypes,
@@ -495,13 +509,17 @@ export function customFieldRest(ctx: RenderContext, cf: CustomFieldRecord): Json
     ui_visible: choice(UI_VISIBLE, cf.uiVisible),
     ui_editable: choice(UI_EDITABLE, cf.uiEditable),
     is_cloneable: cf.isCloneable,
+    ...(seenIn473 ? { nulls_first: true } : {}),
     default: cf.default as Json,
     related_object_filter: null,
     weight: cf.weight,
     validation_minimum: cf.validationMinimum,
     validation_maximum: cf.validationMaximum,
     validation_regex: cf.validationRegex,
+    ...(seenIn473 ? { validation_schema: null } : {}),
     choice_set: null,
+    ...(seenIn473 ? { status: { value: 'active', label: 'Active' } } : {}),
+    ...(ctx.version.hasOwnerField ? { owner: null } : {}),
     comments: cf.comments,
     created: restDateTime(cf.created),
     last_updated: restDateTime(cf.lastUpdated),
@@ -540,50 +558,51 @@ export function selectFields(obj: JsonObject, keep: string[] | null, omit: strin
 
 // ---- Change-log snapshots (utilities/serialization.py serialize_object) ------------------------------
 
-/** Flat model dict: FKs as integer ids, custom_field_data as `custom_fields`, tag names sorted. */
+/**
+ * Flat model dict: FKs as integer ids, custom_field_data as `custom_fields`, tag names sorted. Keys in model field
+ * order (Django's serializer): ChangeLoggingMixin's `created`, OwnerMixin's `owner` (4.5+), PrimaryModel's
+ * `description`/`comments`, CachedScopeMixin's scope columns (4.2+), then Prefix's own fields. No `last_updated`:
+ * ChangeLoggingMixin snapshots with exclude=['last_updated']. Checked against a real 4.7.3's webhook bodies.
+ */
 export function prefixSnapshot(ctx: RenderContext, p: PrefixRecord): JsonObject {
   const v = ctx.version;
-  const out: JsonObject = {
-    created: snapshotDateTime(p.created),
-    last_updated: snapshotDateTime(p.lastUpdated),
-    prefix: p.prefix,
-    status: p.status,
-    is_pool: p.isPool,
-    description: p.description,
-    role: p.roleId,
-  };
-  if (!v.prefixHasScope) out.site = p.cached.siteId;
-  Object.assign(out, {
-    tenant: p.tenantId,
-    vlan: p.vlanId,
-    vrf: p.vrfId,
-    _children: p.children,
-    _depth: p.depth,
-    mark_utilized: p.markUtilized,
-    comments: p.comments,
-  });
+  const out: JsonObject = { created: snapshotDateTime(p.created) };
+  if (v.hasOwnerField) out.owner = null;
+  out.description = p.description;
+  out.comments = p.comments;
   if (v.prefixHasScope) {
     Object.assign(out, {
-      scope_id: p.scopeId,
       scope_type: p.scopeType === null ? null : ctx.dataset.contentTypeId(p.scopeType),
+      scope_id: p.scopeId,
       _location: p.cached.locationId,
-      _region: p.cached.regionId,
       _site: p.cached.siteId,
+      _region: p.cached.regionId,
       _site_group: p.cached.siteGroupId,
     });
   }
-  if (v.hasOwnerField) out.owner = null;
+  out.prefix = p.prefix;
+  if (!v.prefixHasScope) out.site = p.cached.siteId;
+  Object.assign(out, {
+    vrf: p.vrfId,
+    tenant: p.tenantId,
+    vlan: p.vlanId,
+    status: p.status,
+    role: p.roleId,
+    is_pool: p.isPool,
+    mark_utilized: p.markUtilized,
+    _depth: p.depth,
+    _children: p.children,
+  });
   out.custom_fields = { ...p.customFieldData } as JsonObject;
   out.tags = [...p.tags].sort();
   return out;
 }
 
+/** Like prefixSnapshot: no `last_updated`, `owner` (4.5+) after `created`. */
 export function siteSnapshot(ctx: RenderContext, s: SiteRecord): JsonObject {
-  const out: JsonObject = {
-    created: snapshotDateTime(s.created),
-    last_updated: snapshotDateTime(s.lastUpdated),
-    name: s.name,
-  };
+  const out: JsonObject = { created: snapshotDateTime(s.created) };
+  if (ctx.version.hasOwnerField) out.owner = null;
+  out.name = s.name;
   if (!ctx.version.prefixHasScope) out._name = s.name; // 4.1 still had the NaturalOrderingField column
   Object.assign(out, {
     slug: s.slug,
@@ -602,22 +621,16 @@ export function siteSnapshot(ctx: RenderContext, s: SiteRecord): JsonObject {
     tenant: s.tenantId,
     asns: [],
   });
-  if (ctx.version.hasOwnerField) out.owner = null;
   out.custom_fields = { ...s.customFieldData } as JsonObject;
   out.tags = [...s.tags].sort();
   return out;
 }
 
 export function roleSnapshot(ctx: RenderContext, r: RoleRecord): JsonObject {
-  const out: JsonObject = {
-    created: snapshotDateTime(r.created),
-    last_updated: snapshotDateTime(r.lastUpdated),
-    name: r.name,
-    slug: r.slug,
-    weight: r.weight,
-    description: r.description,
-  };
-  if (ctx.version.hasOwnerField) Object.assign(out, { comments: r.comments, owner: null });
+  const out: JsonObject = { created: snapshotDateTime(r.created) };
+  if (ctx.version.hasOwnerField) out.owner = null;
+  Object.assign(out, { name: r.name, slug: r.slug, weight: r.weight, description: r.description });
+  if (ctx.version.hasOwnerField) out.comments = r.comments;
   out.custom_fields = { ...r.customFieldData } as JsonObject;
   out.tags = [...r.tags].sort();
   return out;
@@ -641,7 +654,7 @@ export interface WebhookContextInput {
 /**
  * The template context NetBox dumps as the default body. Keys by version (netbox-api.md):
  * 4.1–4.3 model/username/request_id; 4.4 adds object_type; 4.5 drops model; 4.6 adds request;
- * 4.7 drops username/request_id.
+ * 4.7 drops username/request_id (and its `request` carries `path_info` and `GET`, as a real 4.7.3 sends it).
  */
 export function webhookContext(version: NetBoxVersion, input: WebhookContextInput): JsonObject {
   const out: JsonObject = { event: input.event, timestamp: pythonTimestamp(input.timestamp) };
@@ -653,7 +666,11 @@ export function webhookContext(version: NetBoxVersion, input: WebhookContextInpu
   }
   out.data = input.data;
   if (version.webhookBodyHasRequest) {
-    out.request = { id: input.requestId, method: input.request.method, path: input.request.path, user: input.username };
+    const { method, path } = input.request;
+    // 4.7.3 sends Django's request path_info and GET too (recorded); 4.6 as netbox-api.md describes it.
+    out.request = version.hasFieldsSeenIn473
+      ? { id: input.requestId, path, path_info: path, method, GET: {}, user: input.username }
+      : { id: input.requestId, method, path, user: input.username };
   }
   out.snapshots = { prechange: input.snapshots.prechange, postchange: input.snapshots.postchange };
   return out;

@@ -87,6 +87,16 @@ export class NetBoxVersion {
     return this.atLeast(7);
   }
 
+  /**
+   * Fields a real 4.7.3 answers with and the stand-in's earlier shapes lacked (test/fixtures/real-netbox-4.7.3):
+   * custom fields' `nulls_first`, `validation_schema` and `status`, event rules' `action_is_available`, roles'
+   * `asn_count`, and `path_info`/`GET` in webhook bodies' `request`. Modelled from 4.7 on: the release each arrived
+   * in was not recorded here.
+   */
+  get hasFieldsSeenIn473(): boolean {
+    return this.atLeast(7);
+  }
+
   /** `?omit=` arrived in 4.5.2. */
   get supportsOmit(): boolean {
     return this.atLeast(5, 2);

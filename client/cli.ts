@@ -166,6 +166,9 @@ export function buildCli(): Command {
     .option('--site <name>', 'only this Network Site')
     .action(
       withClient(async (client, opts: { site?: string }) => {
+        if (opts.site !== undefined && !(await client.listNetworkSites()).some((s) => s.name === opts.site)) {
+          throw new Error(`no Network Site named '${opts.site}' (names are case-sensitive; see: sites list)`);
+        }
         const all = await client.listIpBlocks();
         return all.filter((b) => !opts.site || b.networkSiteName === opts.site);
       }),

@@ -103,7 +103,7 @@ export class PrefixSyncClient {
   /** Adds an instance after checking the URL is a NetBox API and the token can read prefixes. */
   async addInstance(input: AddInstanceInput): Promise<InstanceView> {
     const baseUrl = normalizeBaseUrl(input.baseUrl);
-    if (!input.token?.trim()) throw new InvalidInputError('an API token is required to add a NetBox instance');
+    if (!input.token?.trim()) throw new InvalidInputError('an API token is required to add a NetBox instance (cli: set NETBOX_TOKEN, or pass --token)');
     const existing = await this.connections.instances.list();
     const name = input.name?.trim() || (existing.length === 0 ? 'Default' : '');
     // Everything that can be refused without NetBox is refused before NetBox is asked.

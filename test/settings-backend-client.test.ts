@@ -196,6 +196,10 @@ test('the CLI: config, roles, request and webhook commands print JSON and never 
     expect((await cli('webhook', 'register', '--instance', 'Default'))).toMatchObject({ created: [], repaired: [] });
     await cli('sync', 'disable', '--instance', 'Default');
     expect(ourWebhooks()).toEqual([]);
+    // An unknown Network Site is named, not listed as having no blocks.
+    await cli('sites', 'add', 'CLI-Site');
+    expect(await cli('blocks', 'list', '--site', 'CLI-Site')).toEqual([]);
+    await expect(cli('blocks', 'list', '--site', 'cli-site')).rejects.toThrow(/no Network Site named 'cli-site' \(names are case-sensitive/);
     expect(printed.join('\n')).not.toContain(TOKEN);
   } finally {
     log.mockRestore();

@@ -4,13 +4,13 @@
  * NetBox's 4.2 demo data, then changes made in NetBox reaching gaiia through signed webhooks, and finally
  * sync disabled (webhook removed, changes no longer flow).
  */
-import net from 'node:net';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { PrefixSyncClient } from '../client/prefix-sync-client';
 import { startStack, type RunningStack } from '../client/stack';
 import { loadDemoDataset, startNetBoxStandIn, type NetBoxStandIn } from './netbox-standin';
 import { testConfig } from './support/config';
 import { startTemporal } from './support/temporal';
+import { eventually, freePort } from './support/waiting';
 
 jest.setTimeout(180_000);
 
@@ -19,24 +19,6 @@ let netbox: NetBoxStandIn;
 let stack: RunningStack;
 let client: PrefixSyncClient;
 let receiverUrl: string;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
-
-async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const blocksOn = async (site: string) =>
   (await client.listIpBlocks()).filter((b) => b.networkSiteName === site).map((b) => `${b.block} ${b.description}`.trim()).sort();

@@ -71,7 +71,7 @@ export class InstanceStore {
   private async unknownMessage(what: string): Promise<string> {
     const names = (await this.list()).map((i) => `'${i.name}'`);
     return names.length === 0
-      ? `no NetBox instance ${what}: none is configured yet; add one first (cli: instance add --url <NetBox URL> --token <API token>)`
+      ? `no NetBox instance ${what}: none is configured yet; add one first (cli: NETBOX_TOKEN=<API token> instance add --url <NetBox URL>)`
       : `no NetBox instance ${what}; known instances: ${names.join(', ')} (names are case-sensitive)`;
   }
 
@@ -85,7 +85,7 @@ export class InstanceStore {
       );
     }
     validateInstanceName(name);
-    if (!input.token.trim()) throw new InvalidInputError('an API token is required to add a NetBox instance');
+    if (!input.token.trim()) throw new InvalidInputError('an API token is required to add a NetBox instance (cli: set NETBOX_TOKEN, or pass --token)');
     if (existing.some((i) => i.name === name)) {
       throw new DuplicateInstanceError(
         `a NetBox instance named '${name}' already exists; update it instead, or choose another name`,

@@ -6,12 +6,12 @@
  * Nothing here reads our stand-in: what NetBox's API lists is the truth the IP Blocks are compared with.
  */
 import axios, { type AxiosInstance } from 'axios';
-import net from 'node:net';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { PrefixSyncClient } from '../../client/prefix-sync-client';
 import { startStack, type RunningStack } from '../../client/stack';
 import { testConfig } from '../support/config';
 import { startTemporal } from '../support/temporal';
+import { eventually, freePort } from '../support/waiting';
 
 jest.setTimeout(300_000);
 
@@ -41,14 +41,6 @@ let sites: NbSite[];
 /** Demo sites given a Network Site: all but the last, so one is reported as having none. */
 let networkSites: string[];
 const runTag = `e2e-${Date.now().toString(36)}`;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 /** Every object of a NetBox list endpoint, following NetBox's own pagination. */
 async function listAll<T>(path: string, params: Record<string, string | number> = {}): Promise<T[]> {
@@ -82,16 +74,8 @@ async function blocksOn(site: string): Promise<string[]> {
   return (await client.listIpBlocks()).filter((b) => b.networkSiteName === site).map((b) => `${b.block} ${b.description}`.trim()).sort();
 }
 
-/** Waits (NetBox's RQ worker delivers after the commit) until `ok` holds; fails with the last value seen. */
-async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** NetBox's RQ worker delivers after the commit, about a second here: 30 s leaves room for a loaded machine. */
+const arrives = <T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string) => eventually(read, ok, what, 30_000);
 
 /** Our objects in NetBox: those carrying the tracking custom fields, plus the fields themselves. */
 async function ourNetBoxObjects() {
@@ -179,19 +163,19 @@ test('prefixes created, edited (CIDR, description, site) and deleted through Net
   const created = (
     await api.post<NbPrefix>('/api/ipam/prefixes/', { prefix: '198.51.100.0/24', scope_type: 'dcim.site', scope_id: a.id, description: `${runTag} new` })
   ).data;
-  await eventually(() => blocksOn(a.name), (x) => x.includes(`198.51.100.0/24 ${runTag} new`), 'the created prefix');
+  await arrives(() => blocksOn(a.name), (x) => x.includes(`198.51.100.0/24 ${runTag} new`), 'the created prefix');
   const blockId = (await client.listIpBlocks()).find((x) => x.block === '198.51.100.0/24')!.id;
 
   await api.patch(`/api/ipam/prefixes/${created.id}/`, { prefix: '198.51.100.0/25', description: `${runTag} edited` });
-  await eventually(() => blocksOn(a.name), (x) => x.includes(`198.51.100.0/25 ${runTag} edited`) && !x.some((y) => y.startsWith('198.51.100.0/24')), 'the edit');
+  await arrives(() => blocksOn(a.name), (x) => x.includes(`198.51.100.0/25 ${runTag} edited`) && !x.some((y) => y.startsWith('198.51.100.0/24')), 'the edit');
   expect((await client.listIpBlocks()).find((x) => x.block === '198.51.100.0/25')!.id).toBe(blockId);
 
   await api.patch(`/api/ipam/prefixes/${created.id}/`, { scope_type: 'dcim.site', scope_id: b.id });
-  await eventually(() => blocksOn(b.name), (x) => x.includes(`198.51.100.0/25 ${runTag} edited`), 'the move to another site');
+  await arrives(() => blocksOn(b.name), (x) => x.includes(`198.51.100.0/25 ${runTag} edited`), 'the move to another site');
   expect(await blocksOn(a.name)).toEqual(before.a);
 
   await api.delete(`/api/ipam/prefixes/${created.id}/`);
-  await eventually(() => blocksOn(b.name), (x) => JSON.stringify(x) === JSON.stringify(before.b), 'the delete');
+  await arrives(() => blocksOn(b.name), (x) => JSON.stringify(x) === JSON.stringify(before.b), 'the delete');
   expect(await ourBlocks()).toEqual(await expectedBlocks());
 });
 
@@ -204,9 +188,9 @@ test('with a role filter, a prefix gains our block when it takes the role and lo
   await new Promise((r) => setTimeout(r, 2_000));
   expect(await blocksOn(a.name)).not.toContain('203.0.113.0/26');
   await api.patch(`/api/ipam/prefixes/${p.id}/`, { role: role.id });
-  await eventually(() => blocksOn(a.name), (x) => x.includes('203.0.113.0/26'), 'the prefix taking the role');
+  await arrives(() => blocksOn(a.name), (x) => x.includes('203.0.113.0/26'), 'the prefix taking the role');
   await api.patch(`/api/ipam/prefixes/${p.id}/`, { role: null });
-  await eventually(() => blocksOn(a.name), (x) => !x.includes('203.0.113.0/26'), 'the prefix dropping the role');
+  await arrives(() => blocksOn(a.name), (x) => !x.includes('203.0.113.0/26'), 'the prefix dropping the role');
   await api.delete(`/api/ipam/prefixes/${p.id}/`);
   await client.setPrefixSync('Default', true, []);
 });
@@ -219,9 +203,9 @@ test('deleting a site in NetBox (4.2+ cascade) removes our blocks on its Network
   for (const cidr of ['192.0.2.0/27', '192.0.2.32/27']) {
     await api.post('/api/ipam/prefixes/', { prefix: cidr, scope_type: 'dcim.site', scope_id: site.id });
   }
-  await eventually(() => blocksOn(site.name), (x) => x.length === 3, 'the two prefixes on the new site');
+  await arrives(() => blocksOn(site.name), (x) => x.length === 3, 'the two prefixes on the new site');
   await api.delete(`/api/dcim/sites/${site.id}/`);
-  await eventually(() => blocksOn(site.name), (x) => JSON.stringify(x) === JSON.stringify(['192.0.2.128/25 by hand']), 'the cascade');
+  await arrives(() => blocksOn(site.name), (x) => JSON.stringify(x) === JSON.stringify(['192.0.2.128/25 by hand']), 'the cascade');
   expect((await api.get<{ count: number }>('/api/ipam/prefixes/', { params: { q: '192.0.2.', limit: 1 } })).data.count).toBe(0);
 });
 

@@ -1,5 +1,5 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type Logger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type Logger, type LogLevel, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import path from 'node:path';
 import { loadConfig } from '../../activities/store/config';
 import { ensureTemporalCli } from '../../client/temporal-server';
@@ -12,7 +12,9 @@ let runtimeInstalled = false;
  */
 export async function startTemporal(options: { logger?: Logger } = {}): Promise<TestWorkflowEnvironment> {
   if (!runtimeInstalled) {
-    Runtime.install({ logger: options.logger ?? new DefaultLogger('WARN') });
+    // ERROR by default: the tests that make workflows fail on purpose would otherwise print hundreds of WARN lines
+    // ("Workflow failed", "Activity failed") in a passing run. TEST_SDK_LOG_LEVEL=WARN brings them back.
+    Runtime.install({ logger: options.logger ?? new DefaultLogger((process.env.TEST_SDK_LOG_LEVEL ?? 'ERROR') as LogLevel) });
     runtimeInstalled = true;
   }
   const executable = ensureTemporalCli(loadConfig());

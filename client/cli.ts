@@ -156,6 +156,12 @@ export function buildCli(): Command {
       }),
     );
 
+  sync
+    .command('reconcile')
+    .description('after lost webhooks (receiver down): re-read every prefix we have an IP Block for; removes and moves what a full sync cannot')
+    .requiredOption('--instance <name>')
+    .action(withClient((client, opts: { instance: string }) => client.reconcile(opts.instance)));
+
   const sites = program.command('sites').description("the embedded gaiia target's Network Sites");
   sites.command('add <names...>').action(withClient(async (client, names: string[]) => Promise.all(names.map((n) => client.addNetworkSite(n)))));
   sites.command('list').action(withClient((client) => client.listNetworkSites()));
@@ -238,6 +244,9 @@ export function formatReport(r: FullSyncReport): string {
     ...skipped.map(([reason, n]) => `      ${reason}: ${n}`),
     ...(r.missingNetworkSites.length ? [`  NetBox sites with no Network Site of that exact name: ${r.missingNetworkSites.join(', ')}`] : []),
     ...r.conflicts.map((c) => `  conflict: prefix ${c.prefixId} ${c.cidr} on '${c.networkSite}' is taken by a block this prefix did not create`),
+    ...(r.skipped.ownBlockOnAnotherSite
+      ? [`  ${r.skipped.ownBlockOnAnotherSite} prefix${r.skipped.ownBlockOnAnotherSite === 1 ? '' : 'es'} moved to another site since their block was made (webhooks lost?): a full sync only adds; run: sync reconcile --instance '${r.instanceName}'`]
+      : []),
   ].join('\n');
 }
 

@@ -11,6 +11,15 @@ import type { NetBoxConfig, NetBoxHttpRequestInput, NetBoxHttpResponse } from '.
 import type { WebhookRegistrationReport } from '../workflows/createNetBoxPrefixUpdateWebhook';
 import type { FullSyncInput, FullSyncReport } from '../workflows/importNetworkSitePrefixesFullSync';
 import type { WebhookRemovalReport } from '../workflows/removeNetBoxPrefixUpdateWebhook';
+import { requireSyncEnabled } from '../activities/settings';
+import type { SyncCounts } from '../activities/prefix-sync/counts';
+import {
+  importNetworkSitePrefixes,
+  netboxChangesSignal,
+  realtimeStatusQuery,
+  realtimeWorkflowId,
+  type RealtimeSyncStatus,
+} from '../workflows/importNetworkSitePrefixes';
 
 export type FullSyncOptions = Omit<FullSyncInput, 'instanceName'>;
 
@@ -271,6 +280,48 @@ export class PrefixSyncClient {
     }
   }
 
+  /**
+   * The counterpart of the additive full sync, for after webhooks were lost (the receiver was down, NetBox's
+   * delivery failed and NetBox does not retry): every prefix this instance has an IP Block for is re-read from
+   * NetBox through the instance's real-time workflow, which removes the blocks of prefixes gone from NetBox, moves
+   * those on another site now and updates the rest, exactly as their webhooks would have. Waits until the
+   * workflow has applied them. Refused while the instance's prefix sync is disabled.
+   */
+  async reconcile(instanceName: string, options: { timeoutMs?: number } = {}): Promise<ReconcileReport> {
+    const instance = await this.connections.instances.requireByName(instanceName);
+    requireSyncEnabled(instance, 'reconciling its IP Blocks');
+    const client = await this.workerClient();
+    const prefixIds = (await new Ledger(this.connections.db).forInstance(instance.id)).map((e) => e.netboxPrefixId);
+    const workflowId = realtimeWorkflowId(instance.id, this.config.temporal.taskQueue);
+    const handle = client.workflow.getHandle(workflowId);
+    const status = () => handle.query(realtimeStatusQuery).catch(() => null);
+    const before = prefixIds.length ? await status() : null;
+    const timestamp = new Date().toISOString();
+    for (let i = 0; i < prefixIds.length; i += RECONCILE_CHUNK) {
+      await client.workflow.signalWithStart(importNetworkSitePrefixes, {
+        workflowId,
+        taskQueue: this.config.temporal.taskQueue,
+        args: [{ instanceId: instance.id }],
+        signal: netboxChangesSignal,
+        signalArgs: [prefixIds.slice(i, i + RECONCILE_CHUNK).map((objectId) => ({ objectType: 'prefix' as const, objectId, event: 'updated' as const, timestamp }))],
+      });
+    }
+    const deadline = Date.now() + (options.timeoutMs ?? 10 * 60_000);
+    for (let after = prefixIds.length ? await status() : before; ; after = await status()) {
+      const received = (after?.changesReceived ?? 0) - (before?.changesReceived ?? 0);
+      if (!prefixIds.length || (after && received >= prefixIds.length && after.pendingPrefixes + after.pendingSites + after.applying === 0)) {
+        return { instanceName: instance.name, prefixesReread: prefixIds.length, ...countsSince(before, after), parked: after?.parked ?? 0 };
+      }
+      if (Date.now() > deadline) {
+        throw new Error(
+          `reconcile of '${instance.name}' is still running after ${Math.round((options.timeoutMs ?? 600_000) / 1000)} s ` +
+            `(${after?.pendingPrefixes ?? '?'} prefixes queued); it goes on in workflow ${workflowId}, whose status query shows its progress`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
   // The settings backend's workflows
 
   /** Runs createNetBoxPrefixUpdateWebhook: registers or repairs the instance's webhook in NetBox. */
@@ -373,6 +424,26 @@ const WORKER_WAIT_MS = 5_000;
  * One id for both webhook workflows of an instance: registering and removing never overlap. Workflow ids
  * are scoped by task queue, since instance ids are per store (see realtimeWorkflowId).
  */
+/** Prefix ids per reconcile signal: ~80 bytes each, far under Temporal's payload limit. */
+const RECONCILE_CHUNK = 1000;
+
+export interface ReconcileReport {
+  instanceName: string;
+  /** Prefixes with an IP Block of this instance, each re-read from NetBox. */
+  prefixesReread: number;
+  created: number;
+  updated: number;
+  removed: number;
+  /** Changes the workflow parked after NetBox refused them (see its status query). */
+  parked: number;
+}
+
+/** What the real-time workflow did between two status reads (both cumulative over its runs). */
+function countsSince(before: RealtimeSyncStatus | null, after: RealtimeSyncStatus | null): Pick<SyncCounts, 'created' | 'updated' | 'removed'> {
+  const delta = (k: 'created' | 'updated' | 'removed') => (after?.counts[k] ?? 0) - (before?.counts[k] ?? 0);
+  return { created: delta('created'), updated: delta('updated'), removed: delta('removed') };
+}
+
 export function webhookWorkflowId(instanceId: number, taskQueue: string): string {
   return `netbox-webhook-${instanceId}@${taskQueue}`;
 }

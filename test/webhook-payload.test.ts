@@ -60,6 +60,10 @@ test.each([
   ['a non-integer id', body('4.2', 'updated', 'ipam.prefix', { ...prefixData42, id: '7' }), /^data\.id:/],
   ['a prefix without prefix', body('4.2', 'updated', 'ipam.prefix', { id: 7 }), /^data\.prefix:/],
   ['a site without name', body('4.2', 'deleted', 'dcim.site', { id: 2 }), /^data\.name:/],
+  // What reaches the Temporal signal is bounded: a megabyte of it would fail every webhook sharing that signal.
+  ['a timestamp longer than any NetBox writes', { ...body('4.2', 'updated', 'ipam.prefix', prefixData42), timestamp: 'x'.repeat(65) }, /^timestamp:/],
+  ['a site name longer than NetBox allows', body('4.2', 'deleted', 'dcim.site', { ...siteData, name: 'x'.repeat(101) }), /^data\.name:/],
+  ['an old site name longer than NetBox allows', body('4.2', 'updated', 'dcim.site', siteData, { name: 'x'.repeat(101) }), /^snapshots\.prechange\.name:/],
 ])('refuses %s, naming the field', (_name, input, message) => {
   expect(() => parseWebhookPayload(input)).toThrow(WebhookPayloadError);
   expect(() => parseWebhookPayload(input)).toThrow(message);

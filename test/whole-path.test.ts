@@ -10,6 +10,7 @@ import { startStack, type RunningStack } from '../client/stack';
 import { loadDemoDataset, startNetBoxStandIn, type NetBoxStandIn } from './netbox-standin';
 import { testConfig } from './support/config';
 import { startTemporal } from './support/temporal';
+import { expectedBlocks } from './support/realtime';
 import { eventually, freePort } from './support/waiting';
 
 jest.setTimeout(180_000);
@@ -111,5 +112,48 @@ test('two deployments sharing one Temporal namespace (own task queue and store e
       await d.stack.stop();
       await d.nb.close();
     }
+  }
+});
+
+test('webhooks lost (receiver down): a full sync adds what is missing, reconcile removes and moves the rest', async () => {
+  const nb = await startNetBoxStandIn({ version: '4.2', dataset: loadDemoDataset('4.2'), deliveries: 'manual' });
+  const port = await freePort();
+  const config = { ...testConfig(), receiver: { host: '127.0.0.1', port, publicUrl: `http://127.0.0.1:${port}` } };
+  const s = await startStack(config, { temporalAddress: env.address, log: () => {} });
+  const c = await PrefixSyncClient.open(config, { temporalAddress: env.address });
+  try {
+    const networkSites = nb.dataset.sites.all().map((site) => site.name);
+    for (const name of networkSites) await c.addNetworkSite(name);
+    await c.addInstance({ baseUrl: nb.url, token: nb.token });
+    await c.setPrefixSync('Default', true);
+    await c.runFullSync('Default');
+    const current = async () => (await c.listIpBlocks()).map((b) => `${b.networkSiteName} ${b.block} ${b.description}`.trim()).sort();
+    expect(await current()).toEqual(expectedBlocks(nb, networkSites));
+
+    // While the receiver is down NetBox's deliveries fail, and NetBox does not retry them.
+    const [akron, utica] = ['DM-Akron', 'DM-Utica'].map((n) => nb.dataset.sites.all().find((x) => x.name === n)!);
+    const onAkron = nb.dataset.prefixes.all().filter((p) => p.scopeType === 'dcim.site' && p.scopeId === akron.id);
+    nb.deletePrefix(onAkron[0].id);
+    nb.updatePrefix(onAkron[1].id, { siteId: utica.id, description: 'moved while nobody listened' });
+    nb.createPrefix({ prefix: '10.252.0.0/24', siteId: akron.id, description: 'created while nobody listened' });
+    for (const d of nb.pendingDeliveries()) nb.dropDelivery(d.id);
+
+    const full = await c.runFullSync('Default');
+    expect(full).toMatchObject({ created: 1, removed: 0 });
+    expect(await current()).not.toEqual(expectedBlocks(nb, networkSites));
+
+    const tracked = (await current()).length;
+    const report = await c.reconcile('Default');
+    // The deleted prefix's block goes; the moved one's leaves DM-Akron (removed) for DM-Utica (created).
+    expect(report).toMatchObject({ instanceName: 'Default', removed: 2, created: 1, parked: 0 });
+    expect(report.prefixesReread).toBe(tracked);
+    expect(await current()).toEqual(expectedBlocks(nb, networkSites));
+
+    await c.setPrefixSync('Default', false);
+    await expect(c.reconcile('Default')).rejects.toThrow(/prefix sync disabled; enable it before reconciling its IP Blocks/);
+  } finally {
+    await c.close();
+    await s.stop();
+    await nb.close();
   }
 });

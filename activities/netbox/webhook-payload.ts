@@ -54,9 +54,17 @@ const OBJECT_KINDS = new Map<string, 'prefix' | 'site'>([
   ['site', 'site'],
 ]);
 
+/**
+ * What goes into the Temporal signal is bounded here: NetBox's timestamps are ~32 characters and Site.name is at
+ * most 100 (max_length=100), so a signed body cannot make a signal too large for Temporal (which would fail every
+ * webhook grouped into it) with a megabyte of timestamp or site name.
+ */
+const MAX_TIMESTAMP_LENGTH = 64;
+const MAX_SITE_NAME_LENGTH = 100;
+
 const envelope = z.object({
   event: z.enum(['created', 'updated', 'deleted']),
-  timestamp: z.string().min(1),
+  timestamp: z.string().min(1).max(MAX_TIMESTAMP_LENGTH),
   object_type: z.string().optional(),
   model: z.string().optional(),
   data: z.object({ id: z.number().int().positive() }).loose(),
@@ -66,7 +74,7 @@ const envelope = z.object({
 });
 
 const prefixData = z.object({ prefix: z.string().min(1) });
-const siteData = z.object({ name: z.string().min(1) });
+const siteData = z.object({ name: z.string().min(1).max(MAX_SITE_NAME_LENGTH) });
 
 /** Reads a parsed webhook body; throws WebhookPayloadError naming the field that is missing or wrong. */
 export function parseWebhookPayload(body: unknown): NetBoxChange {
@@ -98,6 +106,9 @@ export function parseWebhookPayload(body: unknown): NetBoxChange {
   const s = siteData.safeParse(data);
   if (!s.success) throw new WebhookPayloadError(prefixed('data', describeZodError(s.error)));
   const before = snapshots?.prechange?.name;
+  if (typeof before === 'string' && before.length > MAX_SITE_NAME_LENGTH) {
+    throw new WebhookPayloadError(`snapshots.prechange.name: longer than NetBox allows (${MAX_SITE_NAME_LENGTH} characters)`);
+  }
   const siteNames = typeof before === 'string' && before && before !== s.data.name ? [s.data.name, before] : [s.data.name];
   return { objectType, objectId: data.id, event, timestamp, siteNames };
 }

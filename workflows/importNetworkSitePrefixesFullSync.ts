@@ -109,7 +109,7 @@ function stoppedPartWay(err: unknown, report: FullSyncReport): unknown {
   const message =
     cause.type === 'PrefixSyncDisabledError'
       ? `prefix sync of '${report.instanceName}' was disabled during the full sync; it stopped after ${done}; ` +
-        `enable it again (cli: sync enable --instance '${report.instanceName}') and re-run the full sync to finish`
+        `unless the instance was removed, enable it again (cli: sync enable --instance '${report.instanceName}') and re-run the full sync to finish`
       : `${cause.message}; the full sync stopped after ${done}; re-run it once that is fixed (it creates only what is missing)`;
   return ApplicationFailure.create({ message, type: cause.type ?? 'Error', nonRetryable: true, details: [report] });
 }

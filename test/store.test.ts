@@ -88,3 +88,16 @@ test('a DATABASE_URL of an unknown kind is refused without echoing a password', 
 test('ids from outside (a webhook URL) that no row can have are simply not found, on PostgreSQL too', async () => {
   for (const id of [0, -1, 9_999_999_999, 1.5, Number.NaN]) expect(await store.findById(id)).toBeUndefined();
 });
+
+test('a removed instance\'s id is never given to a new one (workflow ids and webhook URLs are keyed by it)', async () => {
+  const a = await store.create({ name: 'keep', baseUrl: 'https://a', token: TOKEN });
+  const b = await store.create({ name: 'gone', baseUrl: 'https://b', token: TOKEN });
+  await store.remove(b.id);
+  const c = await store.create({ name: 'new', baseUrl: 'https://c', token: TOKEN });
+  expect(c.id).toBeGreaterThan(b.id);
+  await store.remove(c.id);
+  await store.remove(a.id);
+  const d = await store.create({ name: 'newer', baseUrl: 'https://d', token: TOKEN });
+  expect(d.id).toBeGreaterThan(c.id);
+  expect((await store.requireById(d.id)).name).toBe('newer');
+});

@@ -92,20 +92,28 @@ export class InstanceStore {
       );
     }
     const now = new Date().toISOString();
-    const inserted = await this.db
-      .insertInto('netbox_instances')
-      .values({
-        name,
-        base_url: input.baseUrl,
-        token_encrypted: this.secrets.encrypt(input.token.trim()),
-        prefix_sync_enabled: 0,
-        role_filter: '[]',
-        created_at: now,
-        updated_at: now,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return this.requireById(Number(inserted.id));
+    const id = await this.db.transaction().execute(async (trx) => {
+      const inserted = await trx
+        .insertInto('netbox_instances')
+        .values({
+          name,
+          base_url: input.baseUrl,
+          token_encrypted: this.secrets.encrypt(input.token.trim()),
+          prefix_sync_enabled: 0,
+          role_filter: '[]',
+          created_at: now,
+          updated_at: now,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      // SQLite hands out a removed instance's id again when it was the highest: move past every retired id.
+      const retired = await trx.selectFrom('retired_instance_ids').select((eb) => eb.fn.max('id').as('max')).executeTakeFirst();
+      const highestRetired = retired?.max === null || retired?.max === undefined ? 0 : Number(retired.max);
+      if (Number(inserted.id) > highestRetired) return Number(inserted.id);
+      await trx.updateTable('netbox_instances').set({ id: highestRetired + 1 }).where('id', '=', Number(inserted.id)).execute();
+      return highestRetired + 1;
+    });
+    return this.requireById(id);
   }
 
   /** Changes name, base URL or token; a blank or missing token keeps the current one. */
@@ -137,7 +145,10 @@ export class InstanceStore {
   }
 
   async remove(id: number): Promise<void> {
-    await this.db.deleteFrom('netbox_instances').where('id', '=', id).execute();
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('netbox_instances').where('id', '=', id).execute();
+      await trx.insertInto('retired_instance_ids').values({ id }).onConflict((oc) => oc.doNothing()).execute();
+    });
   }
 
   /** The decrypted API token: call only inside the activity that sends it to NetBox. */

@@ -90,6 +90,14 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
         .execute();
     },
   },
+  '0004_retired_instance_ids': {
+    // Ids of removed instances, never given out again: workflow ids, NetBox payload URLs and queued real-time
+    // changes are keyed by instance id, so a new instance must not inherit a removed one's (SQLite's integer
+    // primary key would reuse the highest id once its row is gone; PostgreSQL's serial never does).
+    async up(db: Kysely<any>) {
+      await db.schema.createTable('retired_instance_ids').addColumn('id', 'integer', (c) => c.primaryKey()).execute();
+    },
+  },
   };
 }
 

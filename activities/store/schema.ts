@@ -7,6 +7,7 @@ export interface Database {
   network_sites: NetworkSiteTable;
   ip_blocks: IpBlockTable;
   deleted_prefixes: DeletedPrefixTable;
+  retired_instance_ids: { id: number };
 }
 
 /** Prefixes seen deleted by the real-time sync (see Ledger.recordDeletions). */

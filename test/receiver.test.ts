@@ -22,6 +22,7 @@ import {
 import { realtimeWorkflowId } from '../workflows/importNetworkSitePrefixes';
 import { testConfig } from './support/config';
 import { startTemporal } from './support/temporal';
+import { freePort } from './support/waiting';
 
 const SECRET = 'receiver-test-secret-5b1e0c';
 const TOKEN = '0123456789abcdef0123456789abcdef01234567';
@@ -253,14 +254,3 @@ test('retry policy: a signal refused while the workflow closes is retried soon, 
   expect(retryDelayMs(grpcError(3, 'invalid argument'), 1)).toBeNull();
   expect(retryDelayMs(grpcError(4, 'deadline exceeded'), 1)).toBeNull();
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}

@@ -4,7 +4,7 @@ import { openConnections, type Connections } from '../activities/connections';
 import { InvalidInputError } from '../activities/errors';
 import { NetBoxClient, normalizeBaseUrl } from '../activities/netbox/client';
 import { loadConfig, type AppConfig } from '../activities/store/config';
-import { normalizeRoleFilter, validateInstanceName, type NetBoxInstance } from '../activities/store/instances';
+import { normalizeRoleFilter, requireToken, validateInstanceName, type NetBoxInstance } from '../activities/store/instances';
 import { Ledger } from '../activities/store/ledger';
 import type { NetBoxRole } from '../activities/netbox/schemas';
 import type { NetBoxConfig, NetBoxHttpRequestInput, NetBoxHttpResponse } from '../activities/settings-backend';
@@ -13,13 +13,8 @@ import type { FullSyncInput, FullSyncReport } from '../workflows/importNetworkSi
 import type { WebhookRemovalReport } from '../workflows/removeNetBoxPrefixUpdateWebhook';
 import { requireSyncEnabled } from '../activities/settings';
 import type { SyncCounts } from '../activities/prefix-sync/counts';
-import {
-  importNetworkSitePrefixes,
-  netboxChangesSignal,
-  realtimeStatusQuery,
-  realtimeWorkflowId,
-  type RealtimeSyncStatus,
-} from '../workflows/importNetworkSitePrefixes';
+import { realtimeStatusQuery, realtimeWorkflowId, type RealtimeSyncStatus } from '../workflows/importNetworkSitePrefixes';
+import { TemporalChangeSignaller } from './receiver';
 
 export type FullSyncOptions = Omit<FullSyncInput, 'instanceName'>;
 
@@ -112,7 +107,7 @@ export class PrefixSyncClient {
   /** Adds an instance after checking the URL is a NetBox API and the token can read prefixes. */
   async addInstance(input: AddInstanceInput): Promise<InstanceView> {
     const baseUrl = normalizeBaseUrl(input.baseUrl);
-    if (!input.token?.trim()) throw new InvalidInputError('an API token is required to add a NetBox instance (cli: set NETBOX_TOKEN, or pass --token)');
+    requireToken(input.token);
     const existing = await this.connections.instances.list();
     const name = input.name?.trim() || (existing.length === 0 ? 'Default' : '');
     // Everything that can be refused without NetBox is refused before NetBox is asked.
@@ -296,15 +291,19 @@ export class PrefixSyncClient {
     const handle = client.workflow.getHandle(workflowId);
     const status = () => handle.query(realtimeStatusQuery).catch(() => null);
     const before = prefixIds.length ? await status() : null;
+    // The receiver's signaller: grouped into signals of bounded size, retried through a continue-as-new's
+    // closing window and brief outages, exactly as webhooks are.
+    const signaller = new TemporalChangeSignaller({
+      address: this.temporalAddress,
+      namespace: this.config.temporal.namespace,
+      taskQueue: this.config.temporal.taskQueue,
+      timeoutMs: 60_000,
+    });
     const timestamp = new Date().toISOString();
-    for (let i = 0; i < prefixIds.length; i += RECONCILE_CHUNK) {
-      await client.workflow.signalWithStart(importNetworkSitePrefixes, {
-        workflowId,
-        taskQueue: this.config.temporal.taskQueue,
-        args: [{ instanceId: instance.id }],
-        signal: netboxChangesSignal,
-        signalArgs: [prefixIds.slice(i, i + RECONCILE_CHUNK).map((objectId) => ({ objectType: 'prefix' as const, objectId, event: 'updated' as const, timestamp }))],
-      });
+    try {
+      await Promise.all(prefixIds.map((objectId) => signaller.signal(instance.id, { objectType: 'prefix', objectId, event: 'updated', timestamp })));
+    } finally {
+      await signaller.close();
     }
     const deadline = Date.now() + (options.timeoutMs ?? 10 * 60_000);
     for (let after = prefixIds.length ? await status() : before; ; after = await status()) {
@@ -424,9 +423,6 @@ const WORKER_WAIT_MS = 5_000;
  * One id for both webhook workflows of an instance: registering and removing never overlap. Workflow ids
  * are scoped by task queue, since instance ids are per store (see realtimeWorkflowId).
  */
-/** Prefix ids per reconcile signal: ~80 bytes each, far under Temporal's payload limit. */
-const RECONCILE_CHUNK = 1000;
-
 export interface ReconcileReport {
   instanceName: string;
   /** Prefixes with an IP Block of this instance, each re-read from NetBox. */

@@ -33,6 +33,11 @@ export const DEFAULT_INSTANCE_NAME = 'Default';
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$/;
 
 /** The NetBox instances this integration knows, with their credentials encrypted at rest. */
+/** A new instance needs a token; the CLI takes it from NETBOX_TOKEN (kept out of the process list) or --token. */
+export function requireToken(token: string | null | undefined): void {
+  if (!token?.trim()) throw new InvalidInputError('an API token is required to add a NetBox instance (cli: set NETBOX_TOKEN, or pass --token)');
+}
+
 export class InstanceStore {
   constructor(
     private readonly db: StoreDb,
@@ -85,7 +90,7 @@ export class InstanceStore {
       );
     }
     validateInstanceName(name);
-    if (!input.token.trim()) throw new InvalidInputError('an API token is required to add a NetBox instance (cli: set NETBOX_TOKEN, or pass --token)');
+    requireToken(input.token);
     if (existing.some((i) => i.name === name)) {
       throw new DuplicateInstanceError(
         `a NetBox instance named '${name}' already exists; update it instead, or choose another name`,
